@@ -1,0 +1,91 @@
+/**
+ * An ECR repository that holds one service's images: immutable tags, scanned on push,
+ * encrypted, with a lifecycle policy that keeps storage bounded.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedEcrSettings } from "./ecrSettings";
+
+/** Arguments of {@link EcrRepository}. */
+export interface EcrRepositoryArgs extends ResolvedEcrSettings {
+    /** The repository name, e.g. "go-services/prod/hello". */
+    repositoryName: string;
+    /** Tags applied to the repository. */
+    tags?: Record<string, string>;
+}
+
+/** One rule of an ECR lifecycle policy, as the ECR API documents it. */
+export interface LifecycleRule {
+    rulePriority: number;
+    description: string;
+    selection: {
+        tagStatus: "tagged" | "untagged" | "any";
+        tagPatternList?: string[];
+        countType: "imageCountMoreThan" | "sinceImagePushed";
+        countUnit?: "days";
+        countNumber: number;
+    };
+    action: { type: "expire" };
+}
+
+/**
+ * The lifecycle policy document: untagged images expire after `untaggedExpiryDays`, and
+ * of the tagged images only the `keepVersions` most recently pushed are kept.
+ */
+export function buildLifecyclePolicy({ keepVersions, untaggedExpiryDays }: Pick<ResolvedEcrSettings, "keepVersions" | "untaggedExpiryDays">): {
+    rules: LifecycleRule[];
+} {
+    return {
+        rules: [
+            {
+                rulePriority: 1,
+                description: `Expire untagged images ${untaggedExpiryDays} day(s) after push`,
+                selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedExpiryDays },
+                action: { type: "expire" },
+            },
+            {
+                rulePriority: 2,
+                description: `Keep the ${keepVersions} most recent version tags`,
+                selection: { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: keepVersions },
+                action: { type: "expire" },
+            },
+        ],
+    };
+}
+
+/** The repository's `aws.ecr.Repository` arguments: the hardening lives here. */
+export function buildRepositoryArgs(args: EcrRepositoryArgs): aws.ecr.RepositoryArgs {
+    return {
+        name: args.repositoryName,
+        imageTagMutability: args.tagMutability,
+        imageScanningConfiguration: { scanOnPush: args.scanOnPush },
+        encryptionConfigurations: [args.kmsKeyArn ? { encryptionType: "KMS", kmsKey: args.kmsKeyArn } : { encryptionType: "AES256" }],
+        forceDelete: args.forceDelete,
+        tags: args.tags,
+    };
+}
+
+/** An ECR repository and its lifecycle policy. */
+export class EcrRepository extends pulumi.ComponentResource {
+    /** The underlying repository. */
+    public readonly repository: aws.ecr.Repository;
+    /** The lifecycle policy attached to it. */
+    public readonly lifecyclePolicy: aws.ecr.LifecyclePolicy;
+    /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`. */
+    public readonly repositoryUrl: pulumi.Output<string>;
+    /** The AWS account id holding the registry. */
+    public readonly registryId: pulumi.Output<string>;
+
+    constructor(name: string, args: EcrRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("go-services:index:EcrRepository", name, {}, opts);
+        this.repository = new aws.ecr.Repository(name, buildRepositoryArgs(args), { parent: this });
+        this.lifecyclePolicy = new aws.ecr.LifecyclePolicy(
+            name,
+            { repository: this.repository.name, policy: JSON.stringify(buildLifecyclePolicy(args)) },
+            { parent: this },
+        );
+        this.repositoryUrl = this.repository.repositoryUrl;
+        this.registryId = this.repository.registryId;
+        this.registerOutputs({ repositoryUrl: this.repositoryUrl, registryId: this.registryId });
+    }
+}

@@ -1,0 +1,192 @@
+/**
+ * GoService: one Go service from source folder to hardened Kubernetes workload. It
+ * checks its arguments, then wires Outputs between its children; the objects themselves
+ * come from the pure builders.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { buildHorizontalPodAutoscaler, buildPodDisruptionBudget } from "./availability";
+import { EcrRepository } from "./ecrRepository";
+import { KubernetesEnvironment } from "./kubernetesEnvironment";
+import { instanceName, recommendedLabels, ServiceIdentity } from "./labels";
+import { buildNetworkPolicy, buildService, buildServiceAccount, clusterDnsName } from "./networking";
+import { localServiceDirectories } from "./serviceDirectory";
+import { ImageDestination, ServiceImage } from "./serviceImage";
+import { ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings, serviceSettingKeys } from "./serviceSettings";
+import { releaseCommit, ResolvedStackSettings, resolveStackSettings, StackSettings } from "./stackSettings";
+import { checkDnsLabel, Problems } from "./validation";
+import { buildDeployment } from "./workload";
+
+/** Arguments of {@link GoService}: the service's own settings plus the stack's shared ones. */
+export interface GoServiceArgs extends ServiceSettings<pulumi.Input<string>> {
+    /** Settings every service of the stack shares (version, registry, platform). */
+    stack: StackSettings;
+    /** Provider and namespace to deploy into. */
+    environment: KubernetesEnvironment;
+    /** Container ports of the other services of the stack, for `network.egress` service rules. */
+    servicePorts?: ReadonlyMap<string, number>;
+    /** Service directory checks. Default: the local file system, relative to the project directory. */
+    directories?: ServiceDirectoryCheck;
+}
+
+/** Everything the component builds from, after checking. */
+export interface GoServicePlan {
+    identity: ServiceIdentity;
+    settings: ResolvedSettings;
+    stack: ResolvedStackSettings;
+    tag: string;
+    commit: string;
+}
+
+/** The longest service name: it must leave room for the stack in the instance label. */
+export const maxServiceNameLength = 40;
+
+/**
+ * Checks a GoService's arguments and resolves every default. Throws one error listing
+ * every bad argument, before the component registers anything.
+ */
+export function planGoService(name: string, args: GoServiceArgs, context: { stack: string; project: string }): GoServicePlan {
+    const subject = `GoService "${name}"`;
+    const problems = new Problems();
+    checkDnsLabel(name, `${subject} name`, problems, maxServiceNameLength);
+    if (instanceName({ name, stack: context.stack }).length > 63) {
+        problems.add(
+            `${subject} name`,
+            name,
+            `together with the stack name "${context.stack}" must be at most 62 characters (it forms the app.kubernetes.io/instance label)`,
+        );
+    }
+    const stack = resolveStackSettings(args.stack, `${subject} stack`, context, problems);
+    const settingsInput = Object.fromEntries(serviceSettingKeys.filter((key) => args[key] !== undefined).map((key) => [key, args[key]]));
+    const directories = args.directories ?? localServiceDirectories;
+    const settings = resolveServiceSettings(settingsInput, subject, { name, servicePorts: args.servicePorts, directories }, problems);
+    const resolved = stack && settings ? { stack, settings } : undefined;
+    const { stack: stackSettings, settings: serviceSettings } = problems.valueOrThrow(subject, resolved);
+    const tag = serviceSettings.imageTag ?? stackSettings.imageTag;
+    return {
+        identity: {
+            name,
+            namespace: args.environment.namespace,
+            stack: context.stack,
+            project: context.project,
+            version: tag,
+            component: serviceSettings.component,
+        },
+        settings: serviceSettings,
+        stack: stackSettings,
+        tag,
+        commit: releaseCommit(stackSettings, tag),
+    };
+}
+
+/** A Go service: image repository, image, and the Kubernetes objects that run it. */
+export class GoService extends pulumi.ComponentResource {
+    /** The image the Deployment runs: repository@sha256:... (the tag for local builds). */
+    public readonly imageRef: pulumi.Output<string>;
+    /** The repository the image was pushed to (its local name for local builds). */
+    public readonly repositoryUrl: pulumi.Output<string>;
+    /** In-cluster DNS name of the Service. */
+    public readonly dnsName: pulumi.Output<string>;
+    /** Port of the Service. */
+    public readonly port: pulumi.Output<number>;
+    /** The Deployment. */
+    public readonly deployment: k8s.apps.v1.Deployment;
+    /** What the component was built from, after defaults. */
+    public readonly plan: GoServicePlan;
+
+    constructor(name: string, args: GoServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        const plan = planGoService(name, args, { stack: pulumi.getStack(), project: pulumi.getProject() });
+        super("go-services:index:GoService", name, {}, opts);
+        this.plan = plan;
+        const { identity, settings, stack } = plan;
+
+        const destination = this.imageDestination(name, plan);
+        this.repositoryUrl = pulumi.output(destination.kind === "ecr" ? destination.repositoryUrl : destination.localName);
+        const image = new ServiceImage(
+            name,
+            {
+                serviceDirectory: settings.path.split("/")[1],
+                dockerfile: settings.dockerfile,
+                tag: plan.tag,
+                commit: plan.commit,
+                platform: stack.platform,
+                buildOnPreview: stack.buildOnPreview,
+                destination,
+                baseImages: stack.baseImages,
+                sourceUrl: stack.sourceUrl,
+            },
+            { parent: this },
+        );
+        this.imageRef = image.imageRef;
+
+        const environment = args.environment;
+        const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider: environment.provider, dependsOn: [environment.namespaceResource] };
+        new k8s.core.v1.ServiceAccount(name, buildServiceAccount(identity, settings), k8sOpts);
+        const secretEnv = this.secretEnv(name, identity, settings, args.secretEnv ?? {}, k8sOpts);
+        const [os, arch] = stack.platform.split("/");
+        this.deployment = new k8s.apps.v1.Deployment(name, buildDeployment({ identity, settings, platform: { os, arch }, image: this.imageRef, secretEnv }), {
+            ...k8sOpts,
+            customTimeouts: { create: settings.rollout.timeout, update: settings.rollout.timeout },
+        });
+        new k8s.core.v1.Service(name, buildService(identity, settings), k8sOpts);
+        new k8s.networking.v1.NetworkPolicy(name, buildNetworkPolicy(identity, settings), k8sOpts);
+        const pdb = buildPodDisruptionBudget(identity, settings);
+        if (pdb) {
+            new k8s.policy.v1.PodDisruptionBudget(name, pdb, k8sOpts);
+        }
+        const hpa = buildHorizontalPodAutoscaler(identity, settings);
+        if (hpa) {
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(name, hpa, k8sOpts);
+        }
+
+        this.dnsName = pulumi.output(clusterDnsName(identity));
+        this.port = pulumi.output(settings.servicePort);
+        this.registerOutputs({ imageRef: this.imageRef, repositoryUrl: this.repositoryUrl, dnsName: this.dnsName, port: this.port });
+    }
+
+    private imageDestination(name: string, plan: GoServicePlan): ImageDestination {
+        const registry = plan.stack.registry;
+        switch (registry.kind) {
+            case "local":
+                return { kind: "local", localName: `localhost/${plan.identity.project}/${name}` };
+            case "existing":
+                return { kind: "ecr", repositoryUrl: `${registry.url}/${name}`, registryId: registry.registryId };
+            case "managed": {
+                const repository = new EcrRepository(
+                    name,
+                    {
+                        ...registry.ecr,
+                        repositoryName: `${registry.repositoryPrefix}/${name}`,
+                        tags: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": plan.identity.project, "pulumi-stack": plan.identity.stack },
+                    },
+                    { parent: this },
+                );
+                return { kind: "ecr", repositoryUrl: repository.repositoryUrl, registryId: repository.registryId };
+            }
+        }
+    }
+
+    /** The Secret holding the secret variables, or undefined when there are none. */
+    private secretEnv(
+        name: string,
+        identity: ServiceIdentity,
+        settings: ResolvedSettings,
+        values: Record<string, pulumi.Input<string>>,
+        opts: pulumi.CustomResourceOptions,
+    ): { secretName: pulumi.Output<string>; names: string[] } | undefined {
+        if (settings.secretEnvNames.length === 0) {
+            return undefined;
+        }
+        // No fixed name: a changed value makes a new Secret, whose new name rolls the pods.
+        const secret = new k8s.core.v1.Secret(
+            `${name}-env`,
+            {
+                metadata: { namespace: identity.namespace, labels: recommendedLabels(identity) },
+                type: "Opaque",
+                stringData: Object.fromEntries(settings.secretEnvNames.map((key) => [key, pulumi.secret(values[key])])),
+            },
+            opts,
+        );
+        return { secretName: secret.metadata.name, names: settings.secretEnvNames };
+    }
+}

@@ -1,0 +1,164 @@
+/**
+ * What every service of a stack shares: the version being shipped, the registry, the
+ * build platform. A stack file gives these as top-level keys (`go-services:imageTag`...);
+ * TypeScript callers pass one StackSettings object to every GoService.
+ */
+import { EcrSettings, ResolvedEcrSettings, resolveEcrSettings } from "./ecrSettings";
+import { checkBoolean, checkCommit, checkImageTag, checkObject, checkOneOf, commitFromTag, isPlainObject, joinPath, Problems } from "./validation";
+
+/** Platforms an image can be built for. */
+export const platforms = ["linux/amd64", "linux/arm64"] as const;
+
+/** A target platform. */
+export type Platform = (typeof platforms)[number];
+
+/** Where images are stored. */
+export type RegistryChoice =
+    | {
+          /** Create an ECR repository per service (the default). */
+          kind: "managed";
+          /** Repository names are `<repositoryPrefix>/<service>`. Default `<project>/<stack>`. */
+          repositoryPrefix?: string;
+          /** Repository settings. */
+          ecr?: EcrSettings;
+      }
+    | {
+          /** Push to ECR repositories that exist already: `<url>/<service>`. */
+          kind: "existing";
+          /** `<account>.dkr.ecr.<region>.amazonaws.com[/<prefix>]`. */
+          url: string;
+      }
+    | {
+          /** Build only, never push: no cloud account needed (the local stack). */
+          kind: "local";
+      };
+
+/** Settings shared by every service of a stack. */
+export interface StackSettings {
+    /** Image tag of every service that sets none: semver (v1.4.2) or git-<sha>; never `latest`. Required. */
+    imageTag: string;
+    /** Commit the images are built from. Default: the sha of a git-<sha> tag, else "unknown". */
+    commit?: string;
+    /** Image platform; also the pods' nodeSelector. linux/amd64 or linux/arm64, default linux/amd64. */
+    platform?: Platform;
+    /** Build images during `pulumi preview` too, so a broken build fails the preview. Default false. */
+    buildOnPreview?: boolean;
+    /** Where images go. Default `{ kind: managed }`. */
+    registry?: RegistryChoice;
+    /** Base images for the Dockerfile (GO_IMAGE, RUNTIME_IMAGE), e.g. from a company mirror. Default: official images. */
+    baseImages?: { go?: string; runtime?: string };
+    /** Source repository URL for the images' org.opencontainers.image.source label. */
+    sourceUrl?: string;
+}
+
+/** Where images go, after checking. */
+export type ResolvedRegistry =
+    { kind: "managed"; repositoryPrefix: string; ecr: ResolvedEcrSettings } | { kind: "existing"; url: string; registryId: string } | { kind: "local" };
+
+/** Stack settings after checking and defaults. */
+export interface ResolvedStackSettings {
+    imageTag: string;
+    commit?: string;
+    platform: Platform;
+    buildOnPreview: boolean;
+    registry: ResolvedRegistry;
+    baseImages: { go?: string; runtime?: string };
+    sourceUrl?: string;
+}
+
+/** The keys of StackSettings, which are also top-level stack config keys. */
+export const stackSettingKeys = ["imageTag", "commit", "platform", "buildOnPreview", "registry", "baseImages", "sourceUrl"] as const;
+
+const ecrRegistryUrl = /^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+const repositoryPath = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+const imageReference = /^[a-zA-Z0-9][a-zA-Z0-9._\-/:@]*$/;
+
+/** The commit of a release: the configured one, or the sha of a git-<sha> tag. */
+export function releaseCommit(settings: Pick<ResolvedStackSettings, "commit">, tag: string): string {
+    return settings.commit ?? commitFromTag(tag) ?? "unknown";
+}
+
+/**
+ * Checks stack settings and applies the defaults. `path` is where they live: "go-services:"
+ * for a stack file, `GoService "hello" stack` for a TypeScript caller.
+ */
+export function resolveStackSettings(
+    raw: unknown,
+    path: string,
+    context: { project: string; stack: string },
+    problems: Problems,
+): ResolvedStackSettings | undefined {
+    const input = checkObject(raw, path, stackSettingKeys, problems);
+    if (!input) {
+        return undefined;
+    }
+    const before = problems.count;
+    const at = (key: string) => joinPath(path, key);
+    checkImageTag(input.imageTag, at("imageTag"), problems);
+    if (input.commit !== undefined) {
+        checkCommit(input.commit, at("commit"), problems);
+    }
+    const platform = input.platform ?? "linux/amd64";
+    checkOneOf(platform, at("platform"), platforms, problems);
+    const buildOnPreview = input.buildOnPreview === undefined ? false : checkBoolean(input.buildOnPreview, at("buildOnPreview"), problems);
+    const registry = resolveRegistry(input.registry ?? { kind: "managed" }, at("registry"), context, problems);
+    const baseImages = checkObject(input.baseImages ?? {}, at("baseImages"), ["go", "runtime"], problems) ?? {};
+    for (const key of ["go", "runtime"] as const) {
+        const image = baseImages[key];
+        if (image !== undefined && (typeof image !== "string" || !imageReference.test(image))) {
+            problems.add(joinPath(at("baseImages"), key), image, "must be an image reference, e.g. registry.example.com/mirror/golang:1.26-bookworm");
+        }
+    }
+    if (input.sourceUrl !== undefined && (typeof input.sourceUrl !== "string" || !/^https:\/\/\S+$/.test(input.sourceUrl))) {
+        problems.add(at("sourceUrl"), input.sourceUrl, "must be an https:// URL of the source repository");
+    }
+    if (problems.count > before || !registry || buildOnPreview === undefined) {
+        return undefined;
+    }
+    return {
+        imageTag: input.imageTag as string,
+        commit: input.commit as string | undefined,
+        platform: platform as Platform,
+        buildOnPreview,
+        registry,
+        baseImages: baseImages as ResolvedStackSettings["baseImages"],
+        sourceUrl: input.sourceUrl as string | undefined,
+    };
+}
+
+function resolveRegistry(raw: unknown, path: string, context: { project: string; stack: string }, problems: Problems): ResolvedRegistry | undefined {
+    const kind = isPlainObject(raw) ? raw.kind : undefined;
+    if (!checkOneOf(kind, joinPath(path, "kind"), ["managed", "existing", "local"] as const, problems)) {
+        return undefined;
+    }
+    switch (kind) {
+        case "local":
+            return checkObject(raw, path, ["kind"], problems) ? { kind } : undefined;
+        case "existing": {
+            const input = checkObject(raw, path, ["kind", "url"], problems);
+            const match = typeof input?.url === "string" ? ecrRegistryUrl.exec(input.url) : null;
+            if (!input || !match) {
+                problems.add(joinPath(path, "url"), input?.url, "must be an ECR registry URL: <12-digit account>.dkr.ecr.<region>.amazonaws.com[/<prefix>]");
+                return undefined;
+            }
+            return { kind, url: input.url as string, registryId: match[1] };
+        }
+        case "managed": {
+            const input = checkObject(raw, path, ["kind", "repositoryPrefix", "ecr"], problems);
+            if (!input) {
+                return undefined;
+            }
+            const repositoryPrefix = input.repositoryPrefix ?? `${context.project}/${context.stack}`.toLowerCase();
+            if (typeof repositoryPrefix !== "string" || !repositoryPath.test(repositoryPrefix) || repositoryPrefix.length > 200) {
+                problems.add(
+                    joinPath(path, "repositoryPrefix"),
+                    repositoryPrefix,
+                    "must be an ECR repository path: lower-case letters and digits, '.', '_' or '-' inside a component, '/' between components, at most 200 characters",
+                );
+                return undefined;
+            }
+            const ecr = resolveEcrSettings(input.ecr, joinPath(path, "ecr"), problems);
+            return ecr ? { kind, repositoryPrefix, ecr } : undefined;
+        }
+    }
+}

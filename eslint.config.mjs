@@ -1,0 +1,33 @@
+// Lint rules for the TypeScript program, policy pack, scripts and tests.
+import eslint from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/**", "out/**", "rendered/**", "services/**", "policy/node_modules/**"] },
+    eslint.configs.recommended,
+    ...tseslint.configs.strictTypeChecked,
+    {
+        languageOptions: {
+            parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+        },
+        rules: {
+            // Template literals of numbers are the clearest way to build names and messages.
+            "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
+            // Pulumi resources are registered by construction; the instance is often not needed.
+            "no-new": "off",
+            "@typescript-eslint/no-extraneous-class": "off",
+        },
+    },
+    {
+        files: ["test/**/*.ts"],
+        rules: {
+            // Assertions on optional values: the test fails loudly if they are absent.
+            "@typescript-eslint/no-non-null-assertion": "off",
+            "@typescript-eslint/no-floating-promises": "error",
+        },
+    },
+    {
+        files: ["**/*.mjs"],
+        ...tseslint.configs.disableTypeChecked,
+    },
+);

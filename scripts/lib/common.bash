@@ -1,0 +1,61 @@
+# shellcheck shell=bash disable=SC2034 # the constants are for the scripts that source this file
+# What the scripts in scripts/ share: names other tooling relies on, logging,
+# podman, and the list of services. Sourced, never run.
+
+REPO_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+readonly REPO_ROOT
+readonly SERVICES_DIR="$REPO_ROOT/services"
+readonly GO_SERVICE_DOCKERFILE="$REPO_ROOT/docker/go-service.Dockerfile"
+
+# Local stand-ins for the base images of the golden Dockerfile, which cannot be
+# pulled here; the e2e tests use the same names. Keep the Go minor version in
+# step with the GO_IMAGE default of the Dockerfile.
+readonly BUILDER_IMAGE=localhost/go-services/go-builder:1.26
+readonly BUILDER_GO_MINOR=go1.26
+readonly RUNTIME_IMAGE=localhost/go-services/runtime-static:nonroot
+
+# Service images are named localhost/go-services/<service>:<tag>.
+service_image() {
+	printf 'localhost/go-services/%s:%s\n' "$1" "$2"
+}
+
+log() {
+	printf '%s: %s\n' "${0##*/}" "$*" >&2
+}
+
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# The default OCI runtime (crun) fails on these machines' cgroups; runc works.
+pm() {
+	podman --runtime "${PODMAN_RUNTIME:-runc}" "$@"
+}
+
+require_commands() {
+	local cmd
+	for cmd in "$@"; do
+		command -v "$cmd" >/dev/null || die "$cmd is required but not installed"
+	done
+}
+
+# Prints the services, one a line: the directories of services/ holding
+# cmd/<directory>/main.go (so not the shared platform module).
+list_services() {
+	local main
+	for main in "$SERVICES_DIR"/*/cmd/*/main.go; do
+		[[ -e $main ]] || continue
+		local service=${main#"$SERVICES_DIR/"}
+		service=${service%%/*}
+		[[ $main == "$SERVICES_DIR/$service/cmd/$service/main.go" ]] && printf '%s\n' "$service"
+	done
+}
+
+# Prints the Go modules under services/, one directory a line.
+list_modules() {
+	local mod
+	for mod in "$SERVICES_DIR"/*/go.mod; do
+		[[ -e $mod ]] && printf '%s\n' "${mod%/go.mod}"
+	done
+}

@@ -1,0 +1,172 @@
+/**
+ * Turns an evaluation into what a reviewer reads: every Kubernetes object as YAML (one
+ * file per object, deterministic names and key order) and a summary of the cloud
+ * resources. Also validates each object against the Kubernetes OpenAPI schema.
+ */
+import { stringify } from "yaml";
+import { Evaluation, RegisteredResource } from "./evaluate";
+
+/** A Kubernetes object as plain data. */
+export interface KubernetesObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name?: string; namespace?: string; [key: string]: unknown };
+    [key: string]: unknown;
+}
+
+/** What replaces a secret value in anything written to disk. */
+export const secretPlaceholder = "<secret: set with pulumi config set --secret>";
+
+const secretSignatureKey = "4dabf18193072939515e22adb298388d";
+
+/** Maps every leaf of a value, keeping its shape. */
+function mapLeaves(value: unknown, leaf: (value: unknown) => unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map((item) => mapLeaves(item, leaf));
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapLeaves(item, leaf)]));
+    }
+    return leaf(value);
+}
+
+/**
+ * Replaces every value inside a Pulumi secret envelope with a placeholder, keeping the
+ * shape (a Secret's keys stay visible): synthesized files never hold a secret.
+ */
+export function redactSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(redactSecrets);
+    }
+    if (typeof value === "object" && value !== null) {
+        if (secretSignatureKey in value) {
+            return mapLeaves((value as { value?: unknown }).value, () => secretPlaceholder);
+        }
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactSecrets(item)]));
+    }
+    return value;
+}
+
+/** Recursively sorts object keys, so output does not depend on construction order. */
+export function sortKeys(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(sortKeys);
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(
+            Object.keys(value)
+                .sort()
+                .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+        );
+    }
+    return value;
+}
+
+/** Apply order: what others depend on first (kubectl apply -f applies a directory in name order). */
+const kindOrder = [
+    "Namespace",
+    "ServiceAccount",
+    "Secret",
+    "ConfigMap",
+    "Service",
+    "NetworkPolicy",
+    "Deployment",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+];
+
+/** The Kubernetes objects the program declared (not the provider), secrets redacted, keys sorted. */
+export function kubernetesObjects(evaluation: Evaluation): KubernetesObject[] {
+    return evaluation.resources
+        .filter((resource) => resource.type.startsWith("kubernetes:") && resource.custom)
+        .map((resource) => sortKeys(redactSecrets(resource.state)) as KubernetesObject)
+        .sort((a, b) => manifestFileName(a).localeCompare(manifestFileName(b)));
+}
+
+/** A deterministic file name: apply order, kind, namespace and name. */
+export function manifestFileName(object: KubernetesObject): string {
+    const index = kindOrder.indexOf(object.kind);
+    const order = String(index < 0 ? 99 : index * 10).padStart(2, "0");
+    const scope = object.metadata.namespace ? `${object.metadata.namespace}.` : "";
+    return `${order}-${object.kind.toLowerCase()}-${scope}${object.metadata.name ?? "unnamed"}.yaml`;
+}
+
+/** YAML text of an object; plain scalars, no anchors, stable line width. */
+export function toYaml(value: unknown): string {
+    return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0, sortMapEntries: true });
+}
+
+/** What the stack builds and pushes outside Kubernetes. */
+export interface CloudSummary {
+    repositories: Record<string, unknown>[];
+    images: Record<string, unknown>[];
+    kubernetesProvider: Record<string, unknown>;
+}
+
+function byType(evaluation: Evaluation, type: string): RegisteredResource[] {
+    return evaluation.resources.filter((resource) => resource.type === type);
+}
+
+/** The ECR repositories (with their lifecycle policies), the images and the cluster connection. */
+export function cloudSummary(evaluation: Evaluation): CloudSummary {
+    const policies = byType(evaluation, "aws:ecr/lifecyclePolicy:LifecyclePolicy");
+    const repositories = byType(evaluation, "aws:ecr/repository:Repository").map((repository) => {
+        const policy = policies.find((candidate) => candidate.inputs.repository === repository.inputs.name);
+        return {
+            name: repository.inputs.name,
+            url: repository.state.repositoryUrl,
+            imageTagMutability: repository.inputs.imageTagMutability,
+            scanOnPush: (repository.inputs.imageScanningConfiguration as { scanOnPush?: boolean } | undefined)?.scanOnPush,
+            encryption: repository.inputs.encryptionConfigurations,
+            lifecyclePolicy: policy ? JSON.parse(String(policy.inputs.policy)) : null,
+        };
+    });
+    const images = byType(evaluation, "docker:index/image:Image").map((image) => {
+        const build = (image.inputs.build ?? {}) as Record<string, unknown>;
+        return {
+            name: image.name,
+            image: image.inputs.imageName,
+            pushed: image.inputs.skipPush !== true,
+            deployedAs: image.state.repoDigest,
+            buildOnPreview: image.inputs.buildOnPreview ?? false,
+            context: build.context,
+            dockerfile: build.dockerfile,
+            platform: build.platform,
+            buildArgs: build.args,
+        };
+    });
+    const provider = byType(evaluation, "pulumi:providers:kubernetes")[0];
+    // The plugin version is the SDK's business, not the stack's.
+    const kubernetesProvider = Object.fromEntries(Object.entries(provider?.inputs ?? {}).filter(([key]) => key !== "version"));
+    return sortKeys(redactSecrets({ repositories, images, kubernetesProvider })) as CloudSummary;
+}
+
+type Validator = new (data: unknown) => { validate(): void };
+
+/**
+ * The kubernetes-models class for an object's apiVersion and kind (core group: "v1").
+ * Throws when the library has no model for it.
+ */
+function modelFor(object: KubernetesObject): Validator {
+    const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
+    const modulePath = group === "" ? `kubernetes-models/${version}/${object.kind}` : `kubernetes-models/${group}/${version}/${object.kind}`;
+    const module = require(modulePath) as Record<string, Validator>;
+    const model = module[object.kind];
+    if (!model) {
+        throw new Error(`no schema model for ${object.apiVersion} ${object.kind}`);
+    }
+    return model;
+}
+
+/**
+ * Validates an object against the Kubernetes OpenAPI schema (kubernetes-models). Returns
+ * the schema errors, or an empty list when the object is valid.
+ */
+export function schemaErrors(object: KubernetesObject): string[] {
+    try {
+        new (modelFor(object))(object).validate();
+        return [];
+    } catch (error) {
+        return [error instanceof Error ? error.message : String(error)];
+    }
+}

@@ -1,0 +1,97 @@
+/**
+ * npm run synth -- --stack <name> [--out <dir>]
+ * npm run synth:update            (refreshes the golden manifests of dev and prod)
+ *
+ * Evaluates the program offline (mocks: no cloud, no cluster, no Pulumi CLI) and writes
+ * every Kubernetes object as YAML, one file per object, plus cloud.yaml summarising the
+ * ECR repositories and images. Values only the cloud knows are written as placeholders
+ * (AWS_ACCOUNT_ID, sha256:DIGEST_KNOWN_AFTER_PUSH); secrets are never written.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { evaluateStack, projectRoot } from "./lib/evaluate";
+import { cloudSummary, kubernetesObjects, manifestFileName, schemaErrors, toYaml } from "./lib/manifests";
+
+/** Marks a directory as synth output, so it may be replaced wholesale. */
+const marker = ".synth-output";
+
+/** The stacks with golden manifests under test/golden/. */
+export const goldenStacks = ["dev", "prod"] as const;
+
+/** Where the golden manifests of a stack live. */
+export function goldenDirectory(stack: string): string {
+    return path.join(projectRoot, "test", "golden", stack);
+}
+
+/** The files synth writes for a stack: file name to content. */
+export async function synthesize(stack: string, root = projectRoot): Promise<Map<string, string>> {
+    const evaluation = await evaluateStack(stack, { values: "placeholders", root });
+    const files = new Map<string, string>();
+    const invalid: string[] = [];
+    for (const object of kubernetesObjects(evaluation)) {
+        const name = manifestFileName(object);
+        invalid.push(...schemaErrors(object).map((error) => `${name}: ${error}`));
+        files.set(name, toYaml(object));
+    }
+    if (invalid.length > 0) {
+        throw new Error(`objects do not match the Kubernetes schema:\n${invalid.join("\n")}`);
+    }
+    files.set("cloud.yaml", toYaml(cloudSummary(evaluation)));
+    return files;
+}
+
+/** Replaces `directory` with the files; refuses a non-empty directory synth did not write. */
+export function writeOutput(directory: string, files: Map<string, string>): void {
+    if (fs.existsSync(directory) && fs.readdirSync(directory).length > 0) {
+        if (!fs.existsSync(path.join(directory, marker))) {
+            throw new Error(`${directory} is not empty and was not written by synth; choose another --out`);
+        }
+        fs.rmSync(directory, { recursive: true });
+    }
+    fs.mkdirSync(directory, { recursive: true });
+    fs.writeFileSync(path.join(directory, marker), "Written by `npm run synth`; the directory is replaced on every run.\n");
+    for (const [name, content] of files) {
+        fs.writeFileSync(path.join(directory, name), content);
+    }
+}
+
+function option(args: string[], name: string): string | undefined {
+    const index = args.indexOf(name);
+    if (index < 0) {
+        return undefined;
+    }
+    const value = args[index + 1];
+    if (value === undefined || value.startsWith("--")) {
+        throw new Error(`${name} needs a value`);
+    }
+    return value;
+}
+
+async function main(args: string[]): Promise<void> {
+    if (args.includes("--golden")) {
+        for (const stack of goldenStacks) {
+            writeOutput(goldenDirectory(stack), await synthesize(stack));
+            console.log(`refreshed ${path.relative(projectRoot, goldenDirectory(stack))}/`);
+        }
+        return;
+    }
+    const stack = option(args, "--stack");
+    if (!stack) {
+        throw new Error("usage: npm run synth -- --stack <name> [--out <dir>]");
+    }
+    const stackFile = path.join(projectRoot, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(stackFile)) {
+        throw new Error(`no stack file ${path.relative(projectRoot, stackFile)}`);
+    }
+    const out = path.resolve(option(args, "--out") ?? path.join(projectRoot, "out", "synth", stack));
+    const files = await synthesize(stack);
+    writeOutput(out, files);
+    console.log(`wrote ${files.size} files to ${path.relative(process.cwd(), out) || "."}/`);
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).catch((error: unknown) => {
+        console.error(error instanceof Error ? error.message : error);
+        process.exitCode = 1;
+    });
+}

@@ -1,0 +1,240 @@
+import * as assert from "assert";
+import { readStackConfig } from "../components/config";
+import { baseStackConfig, evaluateConfig, everyDirectoryExists, rejectedConfig, resource } from "./support/fixtures";
+
+type Config = Record<string, unknown>;
+
+function withServices(services: Record<string, unknown>): Config {
+    return { ...baseStackConfig(), "go-services:services": services };
+}
+
+function withHello(hello: Record<string, unknown>): Config {
+    return withServices({ hello, quotes: { resources: "nano" } });
+}
+
+interface BadCase {
+    what: string;
+    config: Config;
+    key: string;
+    value?: string;
+    allowed: RegExp;
+}
+
+const badCases: BadCase[] = [
+    {
+        what: "the tag latest",
+        config: { ...baseStackConfig(), "go-services:imageTag": "latest" },
+        key: "go-services:imageTag",
+        value: '"latest"',
+        allowed: /semver/,
+    },
+    {
+        what: "a malformed tag",
+        config: { ...baseStackConfig(), "go-services:imageTag": "v1.2" },
+        key: "go-services:imageTag",
+        value: '"v1.2"',
+        allowed: /semver/,
+    },
+    {
+        what: "no tag at all",
+        config: (() => {
+            const c = baseStackConfig();
+            delete c["go-services:imageTag"];
+            return c;
+        })(),
+        key: "go-services:imageTag",
+        allowed: /is required/,
+    },
+    { what: "a per-service latest tag", config: withHello({ imageTag: "latest" }), key: "go-services:services.hello.imageTag", allowed: /semver/ },
+    { what: "a service name that is not a DNS label", config: withServices({ Hello_World: {} }), key: "go-services:services.Hello_World", allowed: /DNS-1123/ },
+    {
+        what: "a namespace that is not a DNS label",
+        config: { ...baseStackConfig(), "go-services:namespace": "My.Apps" },
+        key: "go-services:namespace",
+        allowed: /DNS-1123/,
+    },
+    {
+        what: "a system namespace",
+        config: { ...baseStackConfig(), "go-services:namespace": "kube-system" },
+        key: "go-services:namespace",
+        allowed: /namespace of its own/,
+    },
+    {
+        what: "a bad cpu quantity",
+        config: withHello({ resources: { requests: { cpu: "lots", memory: "64Mi" }, limits: { cpu: "1", memory: "64Mi" } } }),
+        key: "go-services:services.hello.resources.requests.cpu",
+        value: '"lots"',
+        allowed: /Kubernetes quantity/,
+    },
+    {
+        what: "a bad memory quantity",
+        config: withHello({ resources: { requests: { cpu: "1", memory: "64MB" }, limits: { cpu: "1", memory: "64Mi" } } }),
+        key: "go-services:services.hello.resources.requests.memory",
+        allowed: /Kubernetes quantity/,
+    },
+    {
+        what: "a memory limit below its request",
+        config: withHello({ resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "512Mi" } } }),
+        key: "go-services:services.hello.resources.limits.memory",
+        allowed: /at least the request \(1Gi\)/,
+    },
+    {
+        what: "an unknown preset",
+        config: withHello({ resources: "huge" }),
+        key: "go-services:services.hello.resources",
+        value: '"huge"',
+        allowed: /nano, micro, small, medium, large, xlarge/,
+    },
+    { what: "zero replicas", config: withHello({ replicas: 0 }), key: "go-services:services.hello.replicas", value: "0", allowed: /1 to 50/ },
+    { what: "too many replicas", config: withHello({ replicas: 500 }), key: "go-services:services.hello.replicas", allowed: /1 to 50/ },
+    { what: "a privileged port", config: withHello({ port: 80 }), key: "go-services:services.hello.port", value: "80", allowed: /1024 to 65535/ },
+    { what: "a port out of range", config: withHello({ port: 70000 }), key: "go-services:services.hello.port", allowed: /1024 to 65535/ },
+    { what: "a typo in a service key", config: withHello({ replcias: 2 }), key: "go-services:services.hello.replcias", allowed: /did you mean "replicas"/ },
+    {
+        what: "a typo in a top-level key",
+        config: { ...baseStackConfig(), "go-services:imageTg": "v1.2.3" },
+        key: "go-services:imageTg",
+        allowed: /did you mean "imageTag"/,
+    },
+    {
+        what: "autoscaling bounds the wrong way round",
+        config: withHello({ autoscaling: { minReplicas: 6, maxReplicas: 3 } }),
+        key: "go-services:services.hello.autoscaling.maxReplicas",
+        allowed: /at least autoscaling.minReplicas \(6\)/,
+    },
+    {
+        what: "replicas and autoscaling together",
+        config: withHello({ replicas: 3, autoscaling: { minReplicas: 2, maxReplicas: 4 } }),
+        key: "go-services:services.hello.replicas",
+        allowed: /autoscaling/,
+    },
+    {
+        what: "a utilisation target over 100",
+        config: withHello({ autoscaling: { minReplicas: 2, maxReplicas: 4, targetCPUUtilization: 150 } }),
+        key: "go-services:services.hello.autoscaling.targetCPUUtilization",
+        allowed: /1 to 100/,
+    },
+    {
+        what: "a grace period shorter than drain plus timeout",
+        config: withHello({ shutdown: { drainSeconds: 5, timeoutSeconds: 20, gracePeriodSeconds: 10 } }),
+        key: "go-services:services.hello.shutdown.gracePeriodSeconds",
+        allowed: /more than drainSeconds/,
+    },
+    { what: "a reserved variable", config: withHello({ env: { PORT: "1" } }), key: "go-services:services.hello.env.PORT", allowed: /set by go-services/ },
+    {
+        what: "a secretEnv naming an unset key",
+        config: withHello({ secretEnv: { TOKEN: "helloToken" } }),
+        key: "go-services:services.hello.secretEnv.TOKEN",
+        allowed: /pulumi config set --secret go-services:helloToken/,
+    },
+    {
+        what: "an unknown platform",
+        config: { ...baseStackConfig(), "go-services:platform": "windows/amd64" },
+        key: "go-services:platform",
+        allowed: /linux\/amd64, linux\/arm64/,
+    },
+    {
+        what: "an unknown registry kind",
+        config: { ...baseStackConfig(), "go-services:registry": { kind: "dockerhub" } },
+        key: "go-services:registry.kind",
+        allowed: /managed, existing, local/,
+    },
+    {
+        what: "an existing registry that is not ECR",
+        config: { ...baseStackConfig(), "go-services:registry": { kind: "existing", url: "ghcr.io/acme" } },
+        key: "go-services:registry.url",
+        allowed: /ECR registry URL/,
+    },
+    {
+        what: "keepVersions of zero",
+        config: { ...baseStackConfig(), "go-services:registry": { kind: "managed", ecr: { keepVersions: 0 } } },
+        key: "go-services:registry.ecr.keepVersions",
+        allowed: /1 to 1000/,
+    },
+    {
+        what: "two ways to reach the cluster",
+        config: { ...baseStackConfig(), "go-services:kubernetes": { context: "a", renderYamlToDirectory: "out" } },
+        key: "go-services:kubernetes",
+        allowed: /at most one of/,
+    },
+    {
+        what: "a bad boolean",
+        config: { ...baseStackConfig(), "go-services:buildOnPreview": "yes" },
+        key: "go-services:buildOnPreview",
+        allowed: /true or false/,
+    },
+    { what: "no services", config: withServices({}), key: "go-services:services", allowed: /at least one service/ },
+    { what: "a commit that is not hex", config: { ...baseStackConfig(), "go-services:commit": "HEAD" }, key: "go-services:commit", allowed: /git commit id/ },
+    {
+        what: "egress to a service the stack lacks",
+        config: withHello({ network: { egress: [{ service: "billing" }] } }),
+        key: "go-services:services.hello.network.egress[0].service",
+        allowed: /hello, quotes/,
+    },
+    {
+        what: "a bad probe timing",
+        config: withHello({ probes: { liveness: { periodSeconds: 0 } } }),
+        key: "go-services:services.hello.probes.liveness.periodSeconds",
+        allowed: /1 to 300/,
+    },
+];
+
+describe("stack configuration", () => {
+    it(`has at least 20 bad-config cases (${badCases.length})`, () => assert.ok(badCases.length >= 20));
+
+    for (const bad of badCases) {
+        it(`rejects ${bad.what}, naming ${bad.key}, before registering anything`, async () => {
+            const { error, resources } = await rejectedConfig(bad.config);
+            const problem = error.problems.find((p) => p.path === bad.key);
+            assert.ok(problem, `no problem for ${bad.key} in:\n${error.message}`);
+            if (bad.value !== undefined) {
+                assert.strictEqual(problem.value, bad.value);
+            }
+            assert.match(problem.allowed, bad.allowed);
+            assert.ok(error.message.includes(`${bad.key} = ${problem.value}: ${problem.allowed}`), error.message);
+            assert.match(error.message, /^Invalid configuration in Pulumi\.dev\.yaml/);
+            assert.deepStrictEqual(resources, [], "a resource was registered before the error");
+        });
+    }
+
+    it("reports every problem of a stack file at once", async () => {
+        const { error } = await rejectedConfig({ ...withHello({ port: 1, replicas: 0 }), "go-services:imageTag": "latest" });
+        assert.deepStrictEqual(error.problems.map((p) => p.path).sort(), [
+            "go-services:imageTag",
+            "go-services:services.hello.port",
+            "go-services:services.hello.replicas",
+        ]);
+    });
+
+    it("names the stack file of the stack being evaluated", async () => {
+        const { error } = await rejectedConfig({ ...baseStackConfig(), "go-services:imageTag": "latest" }, { stack: "prod" });
+        assert.match(error.message, /^Invalid configuration in Pulumi\.prod\.yaml/);
+    });
+
+    it("never prints the value of an unknown key, which may be a secret", async () => {
+        const { error } = await rejectedConfig({ ...baseStackConfig(), "go-services:dbPassword": "hunter2" });
+        assert.ok(!error.message.includes("hunter2"));
+        assert.match(error.message, /go-services:dbPassword = \(secret, not shown\)/);
+    });
+
+    it("accepts keys named by secretEnv and reads them as secrets", async () => {
+        const evaluation = await evaluateConfig(
+            { ...withHello({ secretEnv: { TOKEN: "helloToken" } }), "go-services:helloToken": { secure: "v1:abc" } },
+            { secrets: { "go-services:helloToken": "t0ken" } },
+        );
+        assert.ok(resource(evaluation, "kubernetes:core/v1:Secret", "hello-env"));
+    });
+
+    it("reads the stack file's map values and booleans the way Pulumi hands them over", () => {
+        const config = readStackConfig(
+            { imageTag: "v1.0.0", buildOnPreview: "true", services: JSON.stringify({ hello: null }), kubernetes: JSON.stringify({ context: "dev" }) },
+            { project: "go-services", stack: "dev", directories: everyDirectoryExists },
+        );
+        assert.deepStrictEqual(
+            config.services.map((s) => s.name),
+            ["hello"],
+        );
+        assert.strictEqual(config.namespace, "go-services");
+        assert.deepStrictEqual(config.kubernetes, { context: "dev" });
+    });
+});

@@ -1,0 +1,153 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { GoService, GoServiceArgs } from "../components/goService";
+import { KubernetesEnvironment } from "../components/kubernetesEnvironment";
+import { evaluate, Evaluation, EvaluationFailure, mockDigest, toRuntimeConfig } from "../scripts/lib/evaluate";
+import { at, everyDirectoryExists, isSecretAt, plaintextLeaks, resource, resourcesOfType } from "./support/fixtures";
+
+type ServiceArgs = Omit<GoServiceArgs, "environment" | "stack" | "directories"> & { stack?: GoServiceArgs["stack"] };
+
+function deploy(args: ServiceArgs = {}, options: { preview?: boolean } = {}): Promise<Evaluation> {
+    return evaluate({
+        stack: "dev",
+        config: toRuntimeConfig({ "aws:region": "eu-west-1" }),
+        preview: options.preview,
+        program: () => {
+            const environment = new KubernetesEnvironment("cluster", { namespace: "apps" });
+            const service = new GoService("hello", { stack: { imageTag: "v1.2.3" }, ...args, environment, directories: everyDirectoryExists });
+            return { deploymentUrn: service.deployment.urn, image: service.imageRef, dns: service.dnsName, port: service.port, repo: service.repositoryUrl };
+        },
+    });
+}
+
+const kubernetesTypes = [
+    "kubernetes:core/v1:ServiceAccount",
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:core/v1:Service",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+];
+
+describe("GoService", () => {
+    it("registers repository, image and workload objects as its children", async () => {
+        const evaluation = await deploy();
+        const types = evaluation.resources.map((r) => r.type);
+        for (const type of [
+            "go-services:index:EcrRepository",
+            "go-services:index:ServiceImage",
+            "aws:ecr/repository:Repository",
+            "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+            "docker:index/image:Image",
+            ...kubernetesTypes,
+        ]) {
+            assert.ok(types.includes(type), `${type} not registered`);
+        }
+        assert.match(String(evaluation.outputs.deploymentUrn), /::go-services:index:GoService\$kubernetes:apps\/v1:Deployment::hello$/);
+    });
+
+    it("registers every Kubernetes object through the environment's provider", async () => {
+        const evaluation = await deploy({ replicas: 2, secretEnv: { TOKEN: pulumi.secret("s3cr3t") } });
+        const objects = evaluation.resources.filter((r) => r.type.startsWith("kubernetes:"));
+        assert.ok(objects.length >= 7);
+        for (const object of objects) {
+            assert.match(String(object.provider), /pulumi:providers:kubernetes::cluster::/, `${object.type} ${object.name}`);
+        }
+    });
+
+    it("runs the image by digest: the Deployment gets the pushed repoDigest, not the tag", async () => {
+        const evaluation = await deploy();
+        const repositoryUrl = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello";
+        const image = at(resource(evaluation, "kubernetes:apps/v1:Deployment", "hello").inputs, "spec", "template", "spec", "containers", 0, "image");
+        assert.strictEqual(image, `${repositoryUrl}@${mockDigest(`${repositoryUrl}:v1.2.3`)}`);
+        assert.strictEqual(evaluation.outputs.image, image);
+        assert.strictEqual(evaluation.outputs.dns, "hello.apps.svc.cluster.local");
+        assert.strictEqual(evaluation.outputs.port, 80);
+    });
+
+    it("builds with the golden Dockerfile from the services context, version args and a secret registry password", async () => {
+        const evaluation = await deploy({ stack: { imageTag: "git-3f9c2ab", sourceUrl: "https://example.com/repo" } });
+        const image = resource(evaluation, "docker:index/image:Image", "hello").inputs;
+        assert.strictEqual(image.imageName, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello:git-3f9c2ab");
+        assert.deepStrictEqual(image.build, {
+            context: "services",
+            dockerfile: "docker/go-service.Dockerfile",
+            platform: "linux/amd64",
+            builderVersion: "BuilderBuildKit",
+            args: { SERVICE: "hello", VERSION: "git-3f9c2ab", COMMIT: "3f9c2ab", SOURCE_URL: "https://example.com/repo" },
+        });
+        assert.strictEqual(image.buildOnPreview, false);
+        assert.ok(isSecretAt(image, "registry", "password"), "registry password must stay a secret");
+        assert.deepStrictEqual(plaintextLeaks(evaluation.resources, "mock-ecr-password"), []);
+    });
+
+    it("keeps secret variables secret: a Secret with secret data, referenced by secretKeyRef", async () => {
+        const evaluation = await deploy({ secretEnv: { API_TOKEN: pulumi.secret("tok-123") } });
+        const secret = resourcesOfType(evaluation, "kubernetes:core/v1:Secret");
+        assert.strictEqual(secret.length, 1);
+        assert.ok(isSecretAt(secret[0].inputs, "stringData", "API_TOKEN"));
+        const env = at(resource(evaluation, "kubernetes:apps/v1:Deployment", "hello").inputs, "spec", "template", "spec", "containers", 0, "env") as {
+            name: string;
+            valueFrom?: unknown;
+        }[];
+        const token = env.find((variable) => variable.name === "API_TOKEN");
+        assert.deepStrictEqual(token?.valueFrom, { secretKeyRef: { name: at(secret[0].state, "metadata", "name"), key: "API_TOKEN", optional: false } });
+        assert.deepStrictEqual(plaintextLeaks([evaluation.resources, evaluation.outputs], "tok-123"), []);
+    });
+
+    it("adds a PodDisruptionBudget and spread above one replica, and an HPA when autoscaling", async () => {
+        const single = await deploy();
+        assert.strictEqual(resourcesOfType(single, "kubernetes:policy/v1:PodDisruptionBudget").length, 0);
+        assert.strictEqual(resourcesOfType(single, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").length, 0);
+        const scaled = await deploy({ autoscaling: { minReplicas: 2, maxReplicas: 6 } });
+        assert.strictEqual(resourcesOfType(scaled, "kubernetes:policy/v1:PodDisruptionBudget").length, 1);
+        assert.strictEqual(resourcesOfType(scaled, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").length, 1);
+        const deployment = resource(scaled, "kubernetes:apps/v1:Deployment", "hello").inputs;
+        assert.strictEqual(at(deployment, "spec", "replicas"), undefined);
+        assert.strictEqual((at(deployment, "spec", "template", "spec", "topologySpreadConstraints") as unknown[]).length, 2);
+    });
+
+    it("pushes to an existing registry without creating a repository", async () => {
+        const evaluation = await deploy({
+            stack: { imageTag: "v1.2.3", registry: { kind: "existing", url: "210987654321.dkr.ecr.us-east-1.amazonaws.com/team" } },
+        });
+        assert.strictEqual(resourcesOfType(evaluation, "aws:ecr/repository:Repository").length, 0);
+        assert.strictEqual(
+            resource(evaluation, "docker:index/image:Image", "hello").inputs.imageName,
+            "210987654321.dkr.ecr.us-east-1.amazonaws.com/team/hello:v1.2.3",
+        );
+    });
+
+    it("builds without pushing for the local registry, and needs no cloud resource", async () => {
+        const evaluation = await deploy({ stack: { imageTag: "v1.2.3", registry: { kind: "local" } } });
+        assert.deepStrictEqual(
+            evaluation.resources.filter((r) => r.type.startsWith("aws:")),
+            [],
+        );
+        const image = resource(evaluation, "docker:index/image:Image", "hello").inputs;
+        assert.strictEqual(image.skipPush, true);
+        assert.strictEqual(image.registry, undefined);
+        assert.strictEqual(evaluation.outputs.image, "localhost/go-services/hello:v1.2.3");
+    });
+
+    it("evaluates in preview, when the digest is not known yet", async () => {
+        const evaluation = await deploy({ replicas: 2 }, { preview: true });
+        assert.ok(resource(evaluation, "kubernetes:apps/v1:Deployment", "hello"));
+        assert.strictEqual(evaluation.outputs.image, undefined);
+    });
+
+    it("rejects bad arguments before registering anything of its own", async () => {
+        await assert.rejects(deploy({ port: 80, replicas: 0, stack: { imageTag: "latest" } }), (failure: unknown) => {
+            assert.ok(failure instanceof EvaluationFailure);
+            assert.match(failure.message, /GoService "hello": 3 invalid values/);
+            assert.match(failure.message, /GoService "hello" stack\.imageTag = "latest"/);
+            assert.match(failure.message, /GoService "hello"\.port = 80/);
+            assert.match(failure.message, /GoService "hello"\.replicas = 0/);
+            assert.deepStrictEqual(
+                failure.resources.filter(
+                    (r) => !r.type.startsWith("kubernetes:") && !r.type.includes("KubernetesEnvironment") && r.type !== "pulumi:providers:kubernetes",
+                ),
+                [],
+            );
+            return true;
+        });
+    });
+});

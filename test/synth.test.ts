@@ -1,0 +1,141 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { evaluate, loadStackConfig, placeholders } from "../scripts/lib/evaluate";
+import { kubernetesObjects, KubernetesObject, schemaErrors, secretPlaceholder, toYaml } from "../scripts/lib/manifests";
+import { goldenDirectory, goldenStacks, synthesize, writeOutput } from "../scripts/synth";
+
+describe("npm run synth", function () {
+    this.timeout(60000);
+    const synthesized = new Map<string, Map<string, string>>();
+
+    before(async () => {
+        for (const stack of ["dev", "prod", "local"]) {
+            synthesized.set(stack, await synthesize(stack));
+        }
+    });
+
+    for (const stack of ["dev", "prod", "local"]) {
+        it(`writes every object of ${stack} in a form that validates against the Kubernetes OpenAPI schema`, () => {
+            const files = synthesized.get(stack)!;
+            const objects = [...files].filter(([name]) => name !== "cloud.yaml").map(([, text]) => parse(text) as KubernetesObject);
+            assert.ok(objects.length >= 9, `${objects.length} objects`);
+            for (const object of objects) {
+                assert.deepStrictEqual(schemaErrors(object), [], `${object.kind} ${object.metadata.name}`);
+            }
+        });
+    }
+
+    it("catches an object that breaks the schema", () => {
+        const deployment = parse(synthesized.get("dev")!.get("60-deployment-go-services-dev.hello.yaml")!) as KubernetesObject;
+        (deployment.spec as { replicas: unknown }).replicas = "two";
+        assert.match(schemaErrors(deployment).join(), /replicas must be integer/);
+        assert.match(
+            schemaErrors({ apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: "http" }] } }).join(),
+            /port must be integer/,
+        );
+    });
+
+    it("names files by apply order, kind, namespace and name, and summarises the cloud side", () => {
+        assert.deepStrictEqual(
+            [...synthesized.get("prod")!.keys()],
+            [
+                "00-namespace-go-services.yaml",
+                "10-serviceaccount-go-services.hello.yaml",
+                "10-serviceaccount-go-services.quotes.yaml",
+                "40-service-go-services.hello.yaml",
+                "40-service-go-services.quotes.yaml",
+                "50-networkpolicy-go-services.hello.yaml",
+                "50-networkpolicy-go-services.quotes.yaml",
+                "60-deployment-go-services.hello.yaml",
+                "60-deployment-go-services.quotes.yaml",
+                "70-poddisruptionbudget-go-services.hello.yaml",
+                "70-poddisruptionbudget-go-services.quotes.yaml",
+                "80-horizontalpodautoscaler-go-services.hello.yaml",
+                "cloud.yaml",
+            ],
+        );
+        const cloud = parse(synthesized.get("prod")!.get("cloud.yaml")!) as {
+            repositories: { name: string }[];
+            images: { image: string; deployedAs: string }[];
+        };
+        assert.deepStrictEqual(
+            cloud.repositories.map((r) => r.name),
+            ["go-services/prod/hello", "go-services/prod/quotes"],
+        );
+        assert.strictEqual(cloud.images[0].image, `${placeholders.accountId}.dkr.ecr.eu-west-1.amazonaws.com/go-services/prod/hello:v1.4.2`);
+    });
+
+    it("marks values only the cloud knows as placeholders", () => {
+        const deployment = parse(synthesized.get("dev")!.get("60-deployment-go-services-dev.hello.yaml")!);
+        assert.strictEqual(
+            deployment.spec.template.spec.containers[0].image,
+            `${placeholders.accountId}.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello@${placeholders.digest}`,
+        );
+    });
+
+    it("is deterministic: the same stack gives the same bytes", async () => {
+        const again = await synthesize("prod");
+        assert.deepStrictEqual([...again], [...synthesized.get("prod")!]);
+    });
+
+    it("never writes a secret", async () => {
+        const config = loadStackConfig("dev");
+        const services = JSON.parse(config.values["go-services:services"]);
+        services.hello.secretEnv = { TOKEN: "helloToken" };
+        const evaluation = await evaluate({
+            stack: "dev",
+            values: "placeholders",
+            config: {
+                values: { ...config.values, "go-services:services": JSON.stringify(services), "go-services:helloToken": "sup3r-s3cret" },
+                secretKeys: ["go-services:helloToken"],
+            },
+        });
+        const objects = kubernetesObjects(evaluation);
+        for (const object of objects) {
+            assert.deepStrictEqual(schemaErrors(object), [], `${object.kind} ${object.metadata.name}`);
+        }
+        const text = objects.map(toYaml).join("---\n");
+        assert.ok(!text.includes("sup3r-s3cret"));
+        assert.ok(text.includes(`TOKEN: "${secretPlaceholder}"`), text);
+    });
+
+    for (const stack of goldenStacks) {
+        it(`matches the committed golden manifests of ${stack} (refresh with npm run synth:update)`, () => {
+            const directory = goldenDirectory(stack);
+            const committed = fs.readdirSync(directory).filter((name) => !name.startsWith("."));
+            const files = synthesized.get(stack)!;
+            assert.deepStrictEqual(
+                committed.sort(),
+                [...files.keys()].sort(),
+                `file list of test/golden/${stack} differs: run npm run synth:update and review the diff`,
+            );
+            for (const [name, content] of files) {
+                assert.strictEqual(
+                    fs.readFileSync(path.join(directory, name), "utf8"),
+                    content,
+                    `test/golden/${stack}/${name} drifted: run npm run synth:update and review the diff`,
+                );
+            }
+        });
+    }
+
+    it("refuses to replace a directory it did not write", () => {
+        const directory = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
+        try {
+            fs.writeFileSync(path.join(directory, "precious.txt"), "keep me");
+            assert.throws(() => writeOutput(directory, new Map([["a.yaml", "a: 1\n"]])), /not written by synth/);
+            fs.rmSync(path.join(directory, "precious.txt"));
+            writeOutput(directory, new Map([["a.yaml", "a: 1\n"]]));
+            writeOutput(directory, new Map([["b.yaml", "b: 1\n"]]));
+            assert.deepStrictEqual(
+                fs.readdirSync(directory).filter((name) => !name.startsWith(".")),
+                ["b.yaml"],
+            );
+        } finally {
+            fs.rmSync(directory, { recursive: true, force: true });
+        }
+    });
+});
