@@ -16,6 +16,10 @@ export default tseslint.config(
             // Pulumi resources are registered by construction; the instance is often not needed.
             "no-new": "off",
             "@typescript-eslint/no-extraneous-class": "off",
+            // `() => assert.ok(...)` in tests and callbacks reads better with braces left out.
+            "@typescript-eslint/no-confusing-void-expression": "off",
+            // `const { dropped, ...rest } = value` is how an object loses a key.
+            "@typescript-eslint/no-unused-vars": ["error", { ignoreRestSiblings: true }],
         },
     },
     {

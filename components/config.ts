@@ -161,7 +161,7 @@ export function readStackConfig(values: ConfigValues, context: { project: string
         }
         const raw = services?.[name] ?? {};
         if (resolveServiceSettings(raw, path, { name, servicePorts, directories: context.directories }, problems)) {
-            checked.push({ name, settings: raw as ServiceSettings<string> });
+            checked.push({ name, settings: raw });
         }
     }
 

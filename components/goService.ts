@@ -13,7 +13,7 @@ import { buildNetworkPolicy, buildService, buildServiceAccount, clusterDnsName }
 import { localServiceDirectories } from "./serviceDirectory";
 import { ImageDestination, ServiceImage } from "./serviceImage";
 import { ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings, serviceSettingKeys } from "./serviceSettings";
-import { releaseCommit, ResolvedStackSettings, resolveStackSettings, StackSettings } from "./stackSettings";
+import { platformNodes, releaseCommit, ResolvedStackSettings, resolveStackSettings, StackSettings } from "./stackSettings";
 import { checkDnsLabel, Problems } from "./validation";
 import { buildDeployment } from "./workload";
 
@@ -105,7 +105,7 @@ export class GoService extends pulumi.ComponentResource {
         const image = new ServiceImage(
             name,
             {
-                serviceDirectory: settings.path.split("/")[1],
+                serviceDirectory: settings.directory,
                 dockerfile: settings.dockerfile,
                 tag: plan.tag,
                 commit: plan.commit,
@@ -123,8 +123,8 @@ export class GoService extends pulumi.ComponentResource {
         const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider: environment.provider, dependsOn: [environment.namespaceResource] };
         new k8s.core.v1.ServiceAccount(name, buildServiceAccount(identity, settings), k8sOpts);
         const secretEnv = this.secretEnv(name, identity, settings, args.secretEnv ?? {}, k8sOpts);
-        const [os, arch] = stack.platform.split("/");
-        this.deployment = new k8s.apps.v1.Deployment(name, buildDeployment({ identity, settings, platform: { os, arch }, image: this.imageRef, secretEnv }), {
+        const platform = platformNodes[stack.platform];
+        this.deployment = new k8s.apps.v1.Deployment(name, buildDeployment({ identity, settings, platform, image: this.imageRef, secretEnv }), {
             ...k8sOpts,
             customTimeouts: { create: settings.rollout.timeout, update: settings.rollout.timeout },
         });
@@ -183,7 +183,7 @@ export class GoService extends pulumi.ComponentResource {
             {
                 metadata: { namespace: identity.namespace, labels: recommendedLabels(identity) },
                 type: "Opaque",
-                stringData: Object.fromEntries(settings.secretEnvNames.map((key) => [key, pulumi.secret(values[key])])),
+                stringData: Object.fromEntries(Object.entries(values).map(([key, value]) => [key, pulumi.secret(value)])),
             },
             opts,
         );

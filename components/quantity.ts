@@ -21,8 +21,8 @@ export interface Quantity {
 // A lone "E" is the exa suffix; "E" or "e" followed by digits is an exponent.
 const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|[eE]([+-]?\d+)|(n|u|m|k|M|G|T|P|E)?)$/;
 
-const BINARY_SI_POWERS: Readonly<Record<string, bigint>> = { Ki: 10n, Mi: 20n, Gi: 30n, Ti: 40n, Pi: 50n, Ei: 60n };
-const DECIMAL_SI_EXPONENTS: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const BINARY_SI_POWERS: Readonly<Partial<Record<string, bigint>>> = { Ki: 10n, Mi: 20n, Gi: 30n, Ti: 40n, Pi: 50n, Ei: 60n };
+const DECIMAL_SI_EXPONENTS: Readonly<Partial<Record<string, number>>> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 
 // Kubernetes caps quantities far below this; the cap keeps a hostile "1e999999999" from
 // making the parser build a billion-digit number.
@@ -41,12 +41,12 @@ export function parseQuantity(value: unknown): Quantity | undefined {
     if (match === null) {
         return undefined;
     }
-    const [, sign, digits, binarySuffix, exponentText, decimalSuffix] = match;
+    const [, sign, digits = "", binarySuffix, exponentText, decimalSuffix] = match;
     const [whole, fraction = ""] = digits.split(".");
     let numerator = BigInt((whole || "0") + fraction) * (sign === "-" ? -1n : 1n);
     let exponent = -fraction.length;
     if (binarySuffix !== undefined) {
-        numerator <<= BINARY_SI_POWERS[binarySuffix];
+        numerator <<= BINARY_SI_POWERS[binarySuffix] ?? 0n;
     } else if (exponentText !== undefined) {
         const parsedExponent = Number(exponentText);
         if (Math.abs(parsedExponent) > MAX_EXPONENT) {
@@ -54,11 +54,9 @@ export function parseQuantity(value: unknown): Quantity | undefined {
         }
         exponent += parsedExponent;
     } else {
-        exponent += DECIMAL_SI_EXPONENTS[decimalSuffix ?? ""];
+        exponent += DECIMAL_SI_EXPONENTS[decimalSuffix ?? ""] ?? 0;
     }
-    return exponent >= 0
-        ? { numerator: numerator * 10n ** BigInt(exponent), denominator: 1n }
-        : { numerator, denominator: 10n ** BigInt(-exponent) };
+    return exponent >= 0 ? { numerator: numerator * 10n ** BigInt(exponent), denominator: 1n } : { numerator, denominator: 10n ** BigInt(-exponent) };
 }
 
 /** Compares two quantities: negative when `a < b`, zero when equal, positive when `a > b`. */

@@ -160,6 +160,8 @@ export type ResolvedEgressRule = { kind: "service"; service: string; port: numbe
 /** Settings after checking and defaults: what the builders consume. */
 export interface ResolvedSettings {
     path: string;
+    /** The folder's name under services/: the Dockerfile's SERVICE argument. */
+    directory: string;
     dockerfile: string;
     imageTag?: string;
     port: number;
@@ -268,7 +270,7 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
     const at = (key: string) => joinPath(path, key);
 
     const servicePath = input.path ?? `${servicesRoot}/${context.name}`;
-    checkServicePath(servicePath, at("path"), context, problems);
+    const directory = checkServicePath(servicePath, at("path"), context, problems);
     const dockerfile = input.dockerfile ?? goldenDockerfile;
     if (checkRelativePath(dockerfile, at("dockerfile"), problems) && context.directories && !context.directories.fileExists(dockerfile)) {
         problems.add(at("dockerfile"), dockerfile, "must name an existing Dockerfile, relative to the project directory");
@@ -306,11 +308,12 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
     const component = input.component ?? "server";
     checkDnsLabel(component, at("component"), problems);
 
-    if (problems.count > before || !resources || !shutdown || !probes || !network || !security || !rollout || !tmpSizeLimit) {
+    if (problems.count > before || !directory || !resources || !shutdown || !probes || !network || !security || !rollout || !tmpSizeLimit) {
         return undefined;
     }
     return {
         path: servicePath as string,
+        directory,
         dockerfile: dockerfile as string,
         imageTag: input.imageTag as string | undefined,
         port,
@@ -339,23 +342,26 @@ function optionalInteger(value: unknown, path: string, min: number, max: number,
     return checkInteger(value, path, min, max, problems) ? value : fallback;
 }
 
-function checkServicePath(value: unknown, path: string, context: ResolveContext, problems: Problems): void {
+/** Checks the service's folder; returns its directory name under services/ (the Dockerfile's SERVICE). */
+function checkServicePath(value: unknown, path: string, context: ResolveContext, problems: Problems): string | undefined {
     if (!checkRelativePath(value, path, problems)) {
-        return;
+        return undefined;
     }
-    const segments = value.replace(/\/+$/, "").split("/");
-    if (segments.length !== 2 || segments[0] !== servicesRoot || segments[1] === "platform") {
+    const [root, directory, ...rest] = value.replace(/\/+$/, "").split("/");
+    if (root !== servicesRoot || directory === undefined || rest.length > 0 || directory === "platform") {
         problems.add(
             path,
             value,
             `must be a directory directly under ${servicesRoot}/ (the build context that also holds the shared platform module), e.g. ${servicesRoot}/${context.name}`,
         );
-        return;
+        return undefined;
     }
     const missing = context.directories?.missing(value) ?? [];
     if (missing.length > 0) {
         problems.add(path, value, `must be a Go service directory; missing: ${missing.join(", ")} (create one with: npm run new-service -- ${context.name})`);
+        return undefined;
     }
+    return directory;
 }
 
 function resolveResources(value: unknown, path: string, problems: Problems): ResourceRequirements | undefined {
@@ -684,7 +690,8 @@ function resolveRollout(value: unknown, path: string, problems: Problems): Resol
         problems.add(at("progressDeadlineSeconds"), progressDeadlineSeconds, `must be more than minReadySeconds (${minReadySeconds})`);
     }
     const timeout = input.timeout ?? "10m";
-    if (typeof timeout !== "string" || !/^(\d+h)?(\d+m)?(\d+s)?$/.test(timeout) || timeout === "") {
+    const timeoutIsDuration = typeof timeout === "string" && /^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/.test(timeout);
+    if (!timeoutIsDuration) {
         problems.add(at("timeout"), timeout, 'must be a duration such as "10m", "1h" or "90s"');
     }
     return {
@@ -692,6 +699,6 @@ function resolveRollout(value: unknown, path: string, problems: Problems): Resol
         minReadySeconds,
         progressDeadlineSeconds,
         revisionHistoryLimit: optionalInteger(input.revisionHistoryLimit, at("revisionHistoryLimit"), 0, 50, 5, problems),
-        timeout: String(timeout),
+        timeout: timeoutIsDuration ? timeout : "10m",
     };
 }

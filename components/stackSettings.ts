@@ -12,6 +12,12 @@ export const platforms = ["linux/amd64", "linux/arm64"] as const;
 /** A target platform. */
 export type Platform = (typeof platforms)[number];
 
+/** The node labels (kubernetes.io/os, kubernetes.io/arch) of each platform. */
+export const platformNodes: Readonly<Record<Platform, { os: string; arch: string }>> = {
+    "linux/amd64": { os: "linux", arch: "amd64" },
+    "linux/arm64": { os: "linux", arch: "arm64" },
+};
+
 /** Where images are stored. */
 export type RegistryChoice =
     | {
@@ -121,7 +127,7 @@ export function resolveStackSettings(
         platform: platform as Platform,
         buildOnPreview,
         registry,
-        baseImages: baseImages as ResolvedStackSettings["baseImages"],
+        baseImages,
         sourceUrl: input.sourceUrl as string | undefined,
     };
 }
@@ -136,12 +142,13 @@ function resolveRegistry(raw: unknown, path: string, context: { project: string;
             return checkObject(raw, path, ["kind"], problems) ? { kind } : undefined;
         case "existing": {
             const input = checkObject(raw, path, ["kind", "url"], problems);
-            const match = typeof input?.url === "string" ? ecrRegistryUrl.exec(input.url) : null;
-            if (!input || !match) {
-                problems.add(joinPath(path, "url"), input?.url, "must be an ECR registry URL: <12-digit account>.dkr.ecr.<region>.amazonaws.com[/<prefix>]");
+            const url = input?.url;
+            const registryId = typeof url === "string" ? ecrRegistryUrl.exec(url)?.[1] : undefined;
+            if (typeof url !== "string" || registryId === undefined) {
+                problems.add(joinPath(path, "url"), url, "must be an ECR registry URL: <12-digit account>.dkr.ecr.<region>.amazonaws.com[/<prefix>]");
                 return undefined;
             }
-            return { kind, url: input.url as string, registryId: match[1] };
+            return { kind, url, registryId };
         }
         case "managed": {
             const input = checkObject(raw, path, ["kind", "repositoryPrefix", "ecr"], problems);

@@ -135,17 +135,18 @@ export function closestKey(key: string, allowedKeys: readonly string[]): string 
     return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
 }
 
+/** Levenshtein distance, one row at a time. */
 function editDistance(a: string, b: string): number {
-    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 0; i < a.length; i++) {
+        const current = [i + 1];
+        for (let j = 0; j < b.length; j++) {
+            const substitution = (previous[j] ?? 0) + (a.charAt(i) === b.charAt(j) ? 0 : 1);
+            current.push(Math.min((previous[j + 1] ?? 0) + 1, (current[j] ?? 0) + 1, substitution));
         }
         previous = current;
     }
-    return previous[b.length];
+    return previous[b.length] ?? 0;
 }
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -2,14 +2,7 @@
 // safe to disrupt: a Service, a NetworkPolicy and, above one replica, a PodDisruptionBudget, each
 // in the Deployment's namespace and selecting its pods. These run on the stack's outputs.
 
-import {
-    type LabelSelector,
-    namespaceOf,
-    type ObjectMeta,
-    selectorMatches,
-    type WorkloadProps,
-    WORKLOAD_TYPES,
-} from "./kubernetes";
+import { type LabelSelector, namespaceOf, type ObjectMeta, selectorMatches, type WorkloadProps, WORKLOAD_TYPES } from "./kubernetes";
 import { integerOption } from "./options";
 import { type PolicyResourceView, type StackFinding, type StackRule, stackRule } from "./rule";
 import { known, someCandidate, UNKNOWN } from "./unknowns";
@@ -82,6 +75,8 @@ function deploymentsOf(resources: readonly PolicyResourceView[]): DeploymentView
  * Reports each Deployment for which no resource of type `type` in its namespace passes `selects`;
  * a Deployment is not reported while a candidate that might select it cannot be read yet.
  */
+// P names the shape the candidates' props are read as; the props themselves are untyped.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
 function requireCompanion<P extends { metadata?: ObjectMeta }>(
     resources: readonly PolicyResourceView[],
     type: string,
@@ -90,10 +85,7 @@ function requireCompanion<P extends { metadata?: ObjectMeta }>(
 ): StackFinding[] {
     const candidates = resources.filter((resource) => resource.type === type).map((resource) => resource.props as P);
     return deploymentsOf(resources).flatMap((deployment) => {
-        const found = someCandidate(
-            candidates,
-            (candidate) => namespaceOf(candidate.metadata) === deployment.namespace && selects(candidate, deployment),
-        );
+        const found = someCandidate(candidates, (candidate) => namespaceOf(candidate.metadata) === deployment.namespace && selects(candidate, deployment));
         const message = found === false ? missing(deployment) : undefined;
         return message === undefined ? [] : [{ resource: deployment.resource, message }];
     });
@@ -120,8 +112,7 @@ const service = stackRule({
 
 const networkPolicy = stackRule({
     name: "deployment-has-network-policy",
-    description:
-        "Every Deployment's pods are selected by a NetworkPolicy in its namespace (an empty podSelector selects every pod).",
+    description: "Every Deployment's pods are selected by a NetworkPolicy in its namespace (an empty podSelector selects every pod).",
     enforcementLevel: "advisory",
     check: (resources) =>
         requireCompanion<NetworkPolicyProps>(

@@ -39,10 +39,9 @@ interface PolicySettings {
  * default, then "all", then the policy's own entry; options override the schema defaults one by one.
  */
 function settingsOf(rule: Rule, config: PolicyPackConfig): PolicySettings {
-    const levelOf = (entry: PolicyConfigEntry | undefined): EnforcementLevel | undefined =>
-        typeof entry === "string" ? entry : entry?.enforcementLevel;
+    const levelOf = (entry: PolicyConfigEntry | undefined): EnforcementLevel | undefined => (typeof entry === "string" ? entry : entry?.enforcementLevel);
     const entry = config[rule.name];
-    const { enforcementLevel: _ignored, ...options } = typeof entry === "object" ? entry : {};
+    const { enforcementLevel, ...options } = typeof entry === "object" ? entry : {};
     const declared = Object.keys(rule.configSchema?.properties ?? {});
     const undeclared = Object.keys(options).filter((key) => !declared.includes(key));
     if (undeclared.length > 0) {
@@ -73,7 +72,9 @@ export function evaluatePolicies(resources: readonly PolicyResourceView[], confi
     const names = rules.map((rule) => rule.name);
     const unknownPolicies = Object.keys(config).filter((key) => key !== "all" && !names.includes(key));
     if (unknownPolicies.length > 0) {
-        throw new Error(`policy pack config: no policy named ${unknownPolicies.map((key) => JSON.stringify(key)).join(", ")}; policies are: ${names.join(", ")}`);
+        throw new Error(
+            `policy pack config: no policy named ${unknownPolicies.map((key) => JSON.stringify(key)).join(", ")}; policies are: ${names.join(", ")}`,
+        );
     }
     const seen = resources.map((resource) => ({ ...resource, props: proxyUnknowns(resource.props) }));
     return rules.flatMap((rule): PolicyViolation[] => {

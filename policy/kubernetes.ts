@@ -250,13 +250,11 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rea
     return pairsMatch && (selector.matchExpressions ?? []).every((expression) => expressionMatches(expression, labels));
 }
 
-function expressionMatches(
-    expression: NonNullable<LabelSelector["matchExpressions"]>[number],
-    labels: Readonly<Record<string, string>>,
-): boolean {
+function expressionMatches(expression: NonNullable<LabelSelector["matchExpressions"]>[number], labels: Readonly<Record<string, string>>): boolean {
     const key = expression.key ?? "";
     const present = Object.prototype.hasOwnProperty.call(labels, key);
-    const inValues = present && (expression.values ?? []).includes(labels[key]);
+    const value = labels[key];
+    const inValues = value !== undefined && (expression.values ?? []).includes(value);
     switch (expression.operator) {
         case "In":
             return inValues;

@@ -41,18 +41,12 @@ export function stringListOption(defaultValue: readonly string[], description: s
     return {
         default: defaultValue,
         schema: { type: "array", items: { type: "string", pattern }, default: [...defaultValue], description },
-        accepts: (value): value is readonly string[] =>
-            Array.isArray(value) && value.every((item) => typeof item === "string" && itemPattern.test(item)),
+        accepts: (value): value is readonly string[] => Array.isArray(value) && value.every((item) => typeof item === "string" && itemPattern.test(item)),
     };
 }
 
 /** A list of integers within `[minimum, maximum]`, e.g. port numbers. */
-export function integerListOption(
-    defaultValue: readonly number[],
-    description: string,
-    minimum: number,
-    maximum: number,
-): Option<readonly number[]> {
+export function integerListOption(defaultValue: readonly number[], description: string, minimum: number, maximum: number): Option<readonly number[]> {
     return {
         default: defaultValue,
         schema: { type: "array", items: { type: "integer", minimum, maximum }, default: [...defaultValue], description },
@@ -78,9 +72,7 @@ export function resolveOptions<C extends OptionValues>(ruleName: string, options
             return [key, option.default];
         }
         if (!option.accepts(value)) {
-            throw new Error(
-                `policy "${ruleName}": option "${key}" is ${JSON.stringify(value)}; expected ${JSON.stringify(option.schema)}`,
-            );
+            throw new Error(`policy "${ruleName}": option "${key}" is ${JSON.stringify(value)}; expected ${JSON.stringify(option.schema)}`);
         }
         return [key, value];
     });

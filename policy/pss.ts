@@ -3,31 +3,14 @@
 // https://kubernetes.io/docs/concepts/security/pod-security-standards/
 // Every control covers init, regular and ephemeral containers, as the admission controller does.
 
-import {
-    checkContainers,
-    type Container,
-    type Handler,
-    isWindowsPod,
-    podLabel,
-    type PodView,
-    type SharedSecurityContext,
-} from "./kubernetes";
+import { checkContainers, type Container, type Handler, isWindowsPod, podLabel, type PodView, type SharedSecurityContext } from "./kubernetes";
 import { fieldViolation, oneOf, quoteList } from "./messages";
 import { integerListOption, stringListOption } from "./options";
 import { podRule, type ResourceRule } from "./rule";
 import { known, UNKNOWN, unlessUnknown } from "./unknowns";
 
 /** Volume types the restricted profile allows. */
-const ALLOWED_VOLUME_TYPES = [
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-] as const;
+const ALLOWED_VOLUME_TYPES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"] as const;
 
 /** Sysctls the baseline profile allows (the "safe" set as of Kubernetes 1.32). */
 const SAFE_SYSCTLS = [
@@ -71,10 +54,7 @@ function checkInheritedSetting<T>(
     allowed: string,
 ): string[] {
     const podValue = known(() => read(pod.spec.securityContext ?? {}));
-    const podMessages =
-        podValue !== UNKNOWN && podValue !== undefined && !valid(podValue)
-            ? [fieldViolation(podLabel(pod), field, podValue, allowed)]
-            : [];
+    const podMessages = podValue !== UNKNOWN && podValue !== undefined && !valid(podValue) ? [fieldViolation(podLabel(pod), field, podValue, allowed)] : [];
     const podIsValid = podValue === UNKNOWN ? UNKNOWN : podValue !== undefined && valid(podValue);
     return [
         ...podMessages,
@@ -83,9 +63,7 @@ function checkInheritedSetting<T>(
             if (value !== undefined) {
                 return valid(value) ? [] : [fieldViolation(label, field, value, allowed)];
             }
-            return podIsValid === UNKNOWN || podIsValid
-                ? []
-                : [fieldViolation(label, field, value, `${allowed}, here or in ${pod.specPath}.securityContext`)];
+            return podIsValid === UNKNOWN || podIsValid ? [] : [fieldViolation(label, field, value, `${allowed}, here or in ${pod.specPath}.securityContext`)];
         }),
     ];
 }
@@ -108,9 +86,7 @@ const hostNamespaces = podRule({
     enforcementLevel: "mandatory",
     check: (pod) =>
         HOST_NAMESPACES.flatMap((field) =>
-            unlessUnknown(() =>
-                pod.spec[field] === true ? [fieldViolation(podLabel(pod), field, true, "it must be false or unset")] : [],
-            ),
+            unlessUnknown(() => (pod.spec[field] === true ? [fieldViolation(podLabel(pod), field, true, "it must be false or unset")] : [])),
         ),
 });
 
@@ -120,16 +96,13 @@ const privileged = podRule({
     enforcementLevel: "mandatory",
     check: (pod) =>
         checkContainers(pod, "all", ({ container, label }) =>
-            container.securityContext?.privileged === true
-                ? [fieldViolation(label, "securityContext.privileged", true, "it must be false or unset")]
-                : [],
+            container.securityContext?.privileged === true ? [fieldViolation(label, "securityContext.privileged", true, "it must be false or unset")] : [],
         ),
 });
 
 const capabilities = podRule({
     name: "pss-capabilities",
-    description:
-        'Pod Security Standards (restricted): containers must drop ALL capabilities and may add back only NET_BIND_SERVICE (Linux pods).',
+    description: "Pod Security Standards (restricted): containers must drop ALL capabilities and may add back only NET_BIND_SERVICE (Linux pods).",
     enforcementLevel: "mandatory",
     options: {
         allowedAddCapabilities: stringListOption(
@@ -146,9 +119,7 @@ const capabilities = podRule({
                   const added = container.securityContext?.capabilities?.add ?? [];
                   const forbidden = added.filter((capability) => !allowedAddCapabilities.includes(capability));
                   return [
-                      ...((drop ?? []).includes("ALL")
-                          ? []
-                          : [fieldViolation(label, "securityContext.capabilities.drop", drop, 'it must include "ALL"')]),
+                      ...((drop ?? []).includes("ALL") ? [] : [fieldViolation(label, "securityContext.capabilities.drop", drop, 'it must include "ALL"')]),
                       ...(forbidden.length === 0
                           ? []
                           : [
@@ -156,9 +127,7 @@ const capabilities = podRule({
                                     label,
                                     "securityContext.capabilities.add",
                                     added,
-                                    allowedAddCapabilities.length === 0
-                                        ? "no capability may be added"
-                                        : `only ${oneOf(allowedAddCapabilities)} may be added`,
+                                    allowedAddCapabilities.length === 0 ? "no capability may be added" : `only ${oneOf(allowedAddCapabilities)} may be added`,
                                 ),
                             ]),
                   ];
@@ -219,8 +188,7 @@ const HOST_CHECKED_HANDLERS: readonly (readonly [string, (container: Container) 
 
 const hostProbes = podRule({
     name: "pss-host-probes",
-    description:
-        "Pod Security Standards (baseline, Kubernetes 1.34+): probes and lifecycle hooks must not target another host (httpGet.host, tcpSocket.host).",
+    description: "Pod Security Standards (baseline, Kubernetes 1.34+): probes and lifecycle hooks must not target another host (httpGet.host, tcpSocket.host).",
     enforcementLevel: "mandatory",
     check: (pod) =>
         checkContainers(pod, "all", ({ container, label }) =>
@@ -228,9 +196,7 @@ const hostProbes = podRule({
                 const handler = handlerOf(container);
                 return (["httpGet", "tcpSocket"] as const).flatMap((action) => {
                     const host = handler?.[action]?.host;
-                    return host == null || host === ""
-                        ? []
-                        : [fieldViolation(label, `${field}.${action}.host`, host, "it must be empty or unset")];
+                    return host == null || host === "" ? [] : [fieldViolation(label, `${field}.${action}.host`, host, "it must be empty or unset")];
                 });
             }),
         ),
@@ -245,7 +211,7 @@ const appArmor = podRule({
             .filter((key) => key.startsWith(APPARMOR_ANNOTATION_PREFIX))
             .flatMap((key) =>
                 unlessUnknown(() => {
-                    const value = String(pod.metadata?.annotations?.[key] ?? "");
+                    const value = pod.metadata?.annotations?.[key] ?? "";
                     return value === "" || value === "runtime/default" || value.startsWith("localhost/")
                         ? []
                         : [
@@ -302,9 +268,7 @@ const procMount = podRule({
     check: (pod) =>
         checkContainers(pod, "all", ({ container, label }) => {
             const value = container.securityContext?.procMount;
-            return value == null || value === "Default"
-                ? []
-                : [fieldViolation(label, "securityContext.procMount", value, 'it must be "Default" or unset')];
+            return value == null || value === "Default" ? [] : [fieldViolation(label, "securityContext.procMount", value, 'it must be "Default" or unset')];
         }),
 });
 
@@ -327,22 +291,15 @@ const seccomp = podRule({
 
 const sysctls = podRule({
     name: "pss-sysctls",
-    description: "Pod Security Standards (baseline): only namespaced, node-isolated (\"safe\") sysctls may be set.",
+    description: 'Pod Security Standards (baseline): only namespaced, node-isolated ("safe") sysctls may be set.',
     enforcementLevel: "mandatory",
     check: (pod) =>
         (pod.spec.securityContext?.sysctls ?? []).flatMap((sysctl, index) =>
             unlessUnknown(() => {
-                const name = String(sysctl.name ?? "");
+                const name = sysctl.name ?? "";
                 return (SAFE_SYSCTLS as readonly string[]).includes(name.replace(/\//g, "."))
                     ? []
-                    : [
-                          fieldViolation(
-                              podLabel(pod),
-                              `securityContext.sysctls[${index}].name`,
-                              name,
-                              `allowed sysctls are ${SAFE_SYSCTLS.join(", ")}`,
-                          ),
-                      ];
+                    : [fieldViolation(podLabel(pod), `securityContext.sysctls[${index}].name`, name, `allowed sysctls are ${SAFE_SYSCTLS.join(", ")}`)];
             }),
         ),
 });
@@ -362,15 +319,14 @@ const privilegeEscalation = podRule({
 
 const runAsNonRoot = podRule({
     name: "pss-run-as-non-root",
-    description:
-        "Pod Security Standards (restricted): runAsNonRoot must be true on the pod or on every container, and runAsUser must not be 0.",
+    description: "Pod Security Standards (restricted): runAsNonRoot must be true on the pod or on every container, and runAsUser must not be 0.",
     enforcementLevel: "mandatory",
     check: (pod) => [
         ...checkInheritedSetting(
             pod,
             "securityContext.runAsNonRoot",
-            (context) => context.runAsNonRoot ?? undefined,
-            (value) => value === true,
+            (context) => context.runAsNonRoot,
+            (value) => value,
             "it must be true",
         ),
         ...checkSecurityContexts(pod, (context, where) =>

@@ -1,5 +1,5 @@
 import type { PolicyConfigSchema } from "@pulumi/policy";
-import { podOf, type PodView, type WorkloadProps, WORKLOAD_TYPES } from "./kubernetes";
+import { podOf, type PodView, WORKLOAD_TYPES } from "./kubernetes";
 import { configSchemaOf, type Options, type OptionValues, resolveOptions } from "./options";
 import { unlessUnknown } from "./unknowns";
 
@@ -98,14 +98,12 @@ export function resourceRule<C extends OptionValues>(
  * Defines a rule over the pod of every workload kind (Deployment, StatefulSet, DaemonSet, Job,
  * CronJob, Pod): `check` receives the pod spec, found once by {@link podOf}.
  */
-export function podRule<C extends OptionValues>(
-    spec: RuleSpec<C> & { check(pod: PodView, config: C): readonly string[] },
-): ResourceRule {
+export function podRule<C extends OptionValues>(spec: RuleSpec<C> & { check(pod: PodView, config: C): readonly string[] }): ResourceRule {
     return resourceRule({
         ...spec,
         resourceTypes: Object.values(WORKLOAD_TYPES),
         check: (resource, config) => {
-            const pod = podOf(resource.type, resource.props as WorkloadProps);
+            const pod = podOf(resource.type, resource.props);
             return pod === undefined ? [] : spec.check(pod, config);
         },
     });

@@ -8,12 +8,14 @@ import { UnknownValueError as sdkUnknownValueError, unknownCheckingProxy } from 
 
 // @pulumi/policy 1.21.0 exports both at run time, but its proxy.d.ts is stripped of them, so
 // TypeScript types them `any`; they get their real shapes here, once.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- typed here because the SDK's declarations omit it
 const UnknownValueError: abstract new (...args: never[]) => Error = sdkUnknownValueError;
 
 /**
  * Wraps props the way CrossGuard does before a policy sees them: reading a value the engine sent
  * as unknown (one of its sentinel strings, e.g. `unknownValue` of `@pulumi/pulumi/runtime/rpc`) throws.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- typed here because the SDK's declarations omit it
 export const proxyUnknowns: <T extends object>(props: T) => T = unknownCheckingProxy;
 
 /** Stands for a value that cannot be known yet, during `pulumi preview`. */

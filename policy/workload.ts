@@ -3,14 +3,7 @@
 // service account token).
 
 import { SHA256_DIGEST, parseImageReference } from "./image";
-import {
-    checkContainers,
-    type Container,
-    type Handler,
-    isWindowsPod,
-    podLabel,
-    WORKLOAD_TYPES,
-} from "./kubernetes";
+import { checkContainers, type Container, type Handler, isWindowsPod, podLabel, WORKLOAD_TYPES } from "./kubernetes";
 import { describeValue, fieldViolation } from "./messages";
 import { booleanOption, integerOption } from "./options";
 import { compareQuantities, parseQuantity, type Quantity } from "../components/quantity";
@@ -109,9 +102,7 @@ const containerResources = podRule({
     check: (pod, { requireCpuLimit }) =>
         checkContainers(pod, "initAndRegular", ({ container, label }) => {
             const problems = RESOURCE_NAMES.flatMap((resource) => resourceProblems(container, resource, resource === "memory" || requireCpuLimit));
-            return problems.length === 0
-                ? []
-                : [`${label}: ${problems.join("; ")}; set cpu and memory requests and limits, each limit at least its request.`];
+            return problems.length === 0 ? [] : [`${label}: ${problems.join("; ")}; set cpu and memory requests and limits, each limit at least its request.`];
         }),
 });
 
@@ -159,14 +150,10 @@ const containerProbes = podRule({
 
 const imagePinned = podRule({
     name: "image-pinned",
-    description:
-        "Container images are pinned by digest (repository@sha256:<64 hex digits>) and never use the latest tag, written or implied.",
+    description: "Container images are pinned by digest (repository@sha256:<64 hex digits>) and never use the latest tag, written or implied.",
     enforcementLevel: "mandatory",
     options: {
-        requireDigest: booleanOption(
-            true,
-            "Whether images must be pinned by sha256 digest. When false, a tag other than latest is enough.",
-        ),
+        requireDigest: booleanOption(true, "Whether images must be pinned by sha256 digest. When false, a tag other than latest is enough."),
     },
     check: (pod, { requireDigest }) =>
         checkContainers(pod, "all", ({ container, label }) => {
@@ -211,11 +198,4 @@ const serviceAccountToken = podRule({
 });
 
 /** Workload rules beyond the Pod Security Standards. */
-export const workloadRules: readonly ResourceRule[] = [
-    highIds,
-    readOnlyRootFilesystem,
-    containerResources,
-    containerProbes,
-    imagePinned,
-    serviceAccountToken,
-];
+export const workloadRules: readonly ResourceRule[] = [highIds, readOnlyRootFilesystem, containerResources, containerProbes, imagePinned, serviceAccountToken];

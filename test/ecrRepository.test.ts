@@ -60,7 +60,8 @@ describe("EcrRepository", () => {
         assert.strictEqual(repository.inputs.imageTagMutability, "IMMUTABLE");
         const policy = resource(evaluation, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "hello");
         assert.strictEqual(policy.inputs.repository, "go-services/dev/hello");
-        assert.strictEqual(JSON.parse(String(policy.inputs.policy)).rules[1].selection.countNumber, 12);
+        const document = JSON.parse(String(policy.inputs.policy)) as ReturnType<typeof buildLifecyclePolicy>;
+        assert.strictEqual(document.rules[1]?.selection.countNumber, 12);
         assert.match(String(evaluation.outputs.urn), /go-services:index:EcrRepository\$aws:ecr\/lifecyclePolicy:LifecyclePolicy::hello$/);
         assert.strictEqual(evaluation.outputs.url, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello");
     });

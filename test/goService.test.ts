@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GoService, GoServiceArgs } from "../components/goService";
 import { KubernetesEnvironment } from "../components/kubernetesEnvironment";
 import { evaluate, Evaluation, EvaluationFailure, mockDigest, toRuntimeConfig } from "../scripts/lib/evaluate";
-import { at, everyDirectoryExists, isSecretAt, plaintextLeaks, resource, resourcesOfType } from "./support/fixtures";
+import { at, everyDirectoryExists, isSecretAt, only, plaintextLeaks, resource, resourcesOfType } from "./support/fixtures";
 
 type ServiceArgs = Omit<GoServiceArgs, "environment" | "stack" | "directories"> & { stack?: GoServiceArgs["stack"] };
 
@@ -81,15 +81,14 @@ describe("GoService", () => {
 
     it("keeps secret variables secret: a Secret with secret data, referenced by secretKeyRef", async () => {
         const evaluation = await deploy({ secretEnv: { API_TOKEN: pulumi.secret("tok-123") } });
-        const secret = resourcesOfType(evaluation, "kubernetes:core/v1:Secret");
-        assert.strictEqual(secret.length, 1);
-        assert.ok(isSecretAt(secret[0].inputs, "stringData", "API_TOKEN"));
+        const secret = only(resourcesOfType(evaluation, "kubernetes:core/v1:Secret"), "Secret");
+        assert.ok(isSecretAt(secret.inputs, "stringData", "API_TOKEN"));
         const env = at(resource(evaluation, "kubernetes:apps/v1:Deployment", "hello").inputs, "spec", "template", "spec", "containers", 0, "env") as {
             name: string;
             valueFrom?: unknown;
         }[];
         const token = env.find((variable) => variable.name === "API_TOKEN");
-        assert.deepStrictEqual(token?.valueFrom, { secretKeyRef: { name: at(secret[0].state, "metadata", "name"), key: "API_TOKEN", optional: false } });
+        assert.deepStrictEqual(token?.valueFrom, { secretKeyRef: { name: at(secret.state, "metadata", "name"), key: "API_TOKEN", optional: false } });
         assert.deepStrictEqual(plaintextLeaks([evaluation.resources, evaluation.outputs], "tok-123"), []);
     });
 

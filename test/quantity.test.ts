@@ -57,14 +57,39 @@ describe("quantity", () => {
         assert.ok(compareQuantities(parsed("999m"), parsed("1")) < 0);
         assert.ok(compareQuantities(parsed("129Mi"), parsed("128Mi")) > 0);
         assert.ok(compareQuantities(parsed("1G"), parsed("1Gi")) < 0);
-        for (const [decimal, milli] of [["0.3", "300m"], ["0.7", "700m"], ["2.3", "2300m"], ["4.35", "4350m"]]) {
+        const pairs: [string, string][] = [
+            ["0.3", "300m"],
+            ["0.7", "700m"],
+            ["2.3", "2300m"],
+            ["4.35", "4350m"],
+        ];
+        for (const [decimal, milli] of pairs) {
             assertSame(decimal, milli);
         }
     });
 
     it("rejects what is not a quantity", () => {
-        for (const value of ["", " 64Mi", "64Mi ", "m", "1.2.3", "1mi", "1KB", "1e", "ten", "1 Gi", "1Ki2", "0x10", "1e1000", Number.NaN, Number.POSITIVE_INFINITY, {}, null, true]) {
-            assert.equal(parseQuantity(value), undefined, `${String(value)} should not parse`);
+        for (const value of [
+            "",
+            " 64Mi",
+            "64Mi ",
+            "m",
+            "1.2.3",
+            "1mi",
+            "1KB",
+            "1e",
+            "ten",
+            "1 Gi",
+            "1Ki2",
+            "0x10",
+            "1e1000",
+            Number.NaN,
+            Number.POSITIVE_INFINITY,
+            {},
+            null,
+            true,
+        ]) {
+            assert.equal(parseQuantity(value), undefined, `${JSON.stringify(value)} should not parse`);
         }
     });
 

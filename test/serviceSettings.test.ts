@@ -1,14 +1,12 @@
 import * as assert from "assert";
 import { resourcePresets } from "../components/presets";
 import { defaultProbes, nonRootId } from "../components/serviceSettings";
-import { everyDirectoryExists, resolvedSettings, settingsProblems } from "./support/fixtures";
-import { Problems } from "../components/validation";
+import { everyDirectoryExists, only, resolvedSettings, settingsProblems } from "./support/fixtures";
+import { Problem, Problems } from "../components/validation";
 import { resolveServiceSettings } from "../components/serviceSettings";
 
-function onlyProblem(raw: unknown, servicePorts?: ReadonlyMap<string, number>): { path: string; value: string; allowed: string } {
-    const problems = settingsProblems(raw, "hello", servicePorts);
-    assert.strictEqual(problems.length, 1, JSON.stringify(problems, null, 1));
-    return problems[0];
+function onlyProblem(raw: unknown, servicePorts?: ReadonlyMap<string, number>): Problem {
+    return only(settingsProblems(raw, "hello", servicePorts), "problem");
 }
 
 describe("service settings", () => {

@@ -1,12 +1,12 @@
 import * as assert from "assert";
 import type { types } from "@pulumi/kubernetes";
 import { buildDeployment, buildEnv, buildPodSpec, buildTopologySpread } from "../components/workload";
-import { at, workloadSpec } from "./support/fixtures";
+import { at, only, workloadSpec } from "./support/fixtures";
 
 type Container = types.input.core.v1.Container;
 
 function container(raw: unknown = {}): Container {
-    return (buildPodSpec(workloadSpec(raw)).containers as Container[])[0];
+    return only(buildPodSpec(workloadSpec(raw)).containers as Container[], "container");
 }
 
 describe("Deployment builder", () => {
@@ -103,7 +103,7 @@ describe("Deployment builder", () => {
     it("pulls by digest only when absent and reports logs on failure", () => {
         const c = container();
         assert.strictEqual(c.imagePullPolicy, "IfNotPresent");
-        assert.match(String(c.image), /@sha256:[0-9a-f]{64}$/);
+        assert.match(c.image as string, /@sha256:[0-9a-f]{64}$/);
         assert.strictEqual(c.terminationMessagePolicy, "FallbackToLogsOnError");
     });
 

@@ -126,7 +126,7 @@ function computedState(type: string, name: string, inputs: State, cloud: CloudAn
     const accountId = cloud.values === "mock" ? mockAccountId : placeholders.accountId;
     switch (type) {
         case "aws:ecr/repository:Repository": {
-            const repositoryName = String(inputs.name ?? name);
+            const repositoryName = typeof inputs.name === "string" ? inputs.name : name;
             return {
                 arn: `arn:aws:ecr:${cloud.region}:${accountId}:repository/${repositoryName}`,
                 registryId: accountId,
@@ -227,9 +227,9 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     await pulumi.runtime.setMocks(mocks, projectName, options.stack, options.preview ?? false);
     const program = options.program ?? (() => stackProgram(serviceDirectoriesAt(options.root ?? projectRoot)));
     try {
-        const outputs = await pulumi.runtime.runInPulumiStack(async () => program());
+        const outputs = await pulumi.runtime.runInPulumiStack(() => Promise.resolve(program()));
         await pulumi.runtime.disconnect();
-        return { resources: mocks.resources, outputs: (outputs ?? {}) as Record<string, unknown> };
+        return { resources: mocks.resources, outputs: outputs ?? {} };
     } catch (error) {
         await pulumi.runtime.disconnect();
         throw new EvaluationFailure(error, mocks.resources);

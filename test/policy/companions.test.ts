@@ -86,7 +86,7 @@ describe("policy/companions", () => {
         it("does not require one for a single replica, unless an autoscaler keeps more", () => {
             const single = [deployment(compliantPodSpec(), { replicas: 1 }), ...companionsOf().filter((c) => c.type !== COMPANION_TYPES.podDisruptionBudget)];
             assert.deepEqual(stackViolations("deployment-has-pdb", single), []);
-            assert.match(stackViolations("deployment-has-pdb", [...single, autoscaler(3)])[0], /it runs 3 replicas/);
+            assert.match(stackViolations("deployment-has-pdb", [...single, autoscaler(3)])[0] ?? "", /it runs 3 replicas/);
             assert.deepEqual(stackViolations("deployment-has-pdb", [...single, autoscaler(3, "other")]), []);
             assert.deepEqual(stackViolations("deployment-has-pdb", [...single, autoscaler(1)]), []);
         });
@@ -105,7 +105,7 @@ describe("policy/companions", () => {
         it("does not fail while the replica count is unknown, unless an autoscaler makes it sure", () => {
             const unknownReplicas = deployment(compliantPodSpec(), { replicas: UNKNOWN_VALUE as unknown as number });
             assert.deepEqual(stackViolations("deployment-has-pdb", [unknownReplicas]), []);
-            assert.match(stackViolations("deployment-has-pdb", [unknownReplicas, autoscaler(3)])[0], /it runs 3 replicas/);
+            assert.match(stackViolations("deployment-has-pdb", [unknownReplicas, autoscaler(3)])[0] ?? "", /it runs 3 replicas/);
         });
     });
 
@@ -115,6 +115,6 @@ describe("policy/companions", () => {
         const ghost = { ...unknownLabels, props: { ...props, spec: { ...props.spec, template: { ...props.spec.template, metadata: UNKNOWN_VALUE } } } };
         const messages = stackViolations("deployment-has-service", [ghost, deployment()]);
         assert.equal(messages.length, 1);
-        assert.match(messages[0], /^Deployment "hello"/);
+        assert.match(messages[0] ?? "", /^Deployment "hello"/);
     });
 });

@@ -1,28 +1,20 @@
 import * as assert from "node:assert/strict";
-import type {
-    ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
-} from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { toPolicy } from "../../policy/crossguard";
 import { WORKLOAD_TYPES } from "../../policy/kubernetes";
 import type { OptionValues } from "../../policy/options";
 import type { PolicyResourceView } from "../../policy/rule";
 import { rules } from "../../policy/rules";
 import { known, UNKNOWN } from "../../policy/unknowns";
-import {
-    asCrossGuardSees,
-    compliantContainer,
-    compliantPodSpec,
-    deployment,
-    PINNED_IMAGE,
-    UNKNOWN_VALUE,
-    withPodContext,
-} from "./fixtures";
+import { asCrossGuardSees, compliantContainer, compliantPodSpec, deployment, PINNED_IMAGE, UNKNOWN_VALUE, withPodContext } from "./fixtures";
 
-const OPTIONS = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+const OPTIONS = {
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+};
 
 function notApplicable(reason?: string): never {
     throw new Error(`not applicable: ${reason}`);
@@ -40,6 +32,8 @@ function resourceArgs(view: PolicyResourceView, config: OptionValues = {}): Reso
         stackTags: new Map(),
         isType: () => false,
         asType: () => undefined,
+        // The SDK's signature: the caller names the config type it expects.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
         getConfig: <T extends object>() => config as T,
         notApplicable,
     };
@@ -52,6 +46,8 @@ function stackArgs(views: readonly PolicyResourceView[], config: OptionValues = 
             return { ...seen, urn: seen.urn ?? "", opts: OPTIONS, dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined };
         }),
         stackTags: new Map(),
+        // The SDK's signature: the caller names the config type it expects.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
         getConfig: <T extends object>() => config as T,
         notApplicable,
     };
@@ -78,23 +74,37 @@ describe("policy/crossguard", () => {
         const props = asCrossGuardSees(deployment(compliantPodSpec({ containers: [{ ...compliantContainer(), image: UNKNOWN_VALUE }] }))).props as {
             spec: { template: { spec: { containers: { image: string }[] } } };
         };
-        assert.throws(() => props.spec.template.spec.containers[0].image, /can't be known during preview/);
-        assert.equal(known(() => props.spec.template.spec.containers[0].image), UNKNOWN);
+        assert.throws(() => props.spec.template.spec.containers[0]?.image, /can't be known during preview/);
+        assert.equal(
+            known(() => props.spec.template.spec.containers[0]?.image),
+            UNKNOWN,
+        );
     });
 
     it("reports each violation of a resource policy, and nothing for other types", () => {
         const writable = { ...compliantContainer(), image: "hello:latest" };
         const reported = runResourcePolicy("image-pinned", deployment(compliantPodSpec({ containers: [writable] })));
         assert.equal(reported.length, 1);
-        assert.match(reported[0].message, /it uses the tag latest/);
+        assert.match(reported[0]?.message ?? "", /it uses the tag latest/);
         assert.deepEqual(runResourcePolicy("ecr-scan-on-push", deployment()), []);
     });
 
-    it("does not throw on an unknown image, so the SDK never reports \"can't run policy during preview\"", () => {
-        const spec = compliantPodSpec({ containers: [{ ...compliantContainer(), image: UNKNOWN_VALUE }, { ...compliantContainer("sidecar"), image: "busybox" }] });
+    it('does not throw on an unknown image, so the SDK never reports "can\'t run policy during preview"', () => {
+        const spec = compliantPodSpec({
+            containers: [
+                { ...compliantContainer(), image: UNKNOWN_VALUE },
+                { ...compliantContainer("sidecar"), image: "busybox" },
+            ],
+        });
         const reported = runResourcePolicy("image-pinned", deployment(spec));
-        assert.deepEqual(reported.map((entry) => entry.message.split(":")[0]), ['container "sidecar" (spec.template.spec.containers[1])']);
-        assert.deepEqual(runResourcePolicy("image-pinned", deployment(compliantPodSpec({ containers: [{ ...compliantContainer(), image: PINNED_IMAGE }] }))), []);
+        assert.deepEqual(
+            reported.map((entry) => entry.message.split(":")[0]),
+            ['container "sidecar" (spec.template.spec.containers[1])'],
+        );
+        assert.deepEqual(
+            runResourcePolicy("image-pinned", deployment(compliantPodSpec({ containers: [{ ...compliantContainer(), image: PINNED_IMAGE }] }))),
+            [],
+        );
     });
 
     it("passes the policy's config from getConfig to the rule", () => {
@@ -104,12 +114,12 @@ describe("policy/crossguard", () => {
         assert.throws(() => runResourcePolicy("high-uid-gid", deployment(lowIds), { minimumId: "1000" }), /option "minimumId" is "1000"/);
     });
 
-    it("reports a stack finding against the resource it concerns", () => {
+    it("reports a stack finding against the resource it concerns", async () => {
         const reported: { message: string; urn?: string }[] = [];
         const policy = policyNamed("deployment-has-service") as StackValidationPolicy;
-        policy.validateStack(stackArgs([deployment()]), (message, urn) => reported.push({ message, ...(urn === undefined ? {} : { urn }) }));
+        await policy.validateStack(stackArgs([deployment()]), (message, urn) => reported.push({ message, ...(urn === undefined ? {} : { urn }) }));
         assert.equal(reported.length, 1);
-        assert.equal(reported[0].urn, `urn:pulumi:dev::go-services::${WORKLOAD_TYPES.deployment}::hello`);
+        assert.equal(reported[0]?.urn, `urn:pulumi:dev::go-services::${WORKLOAD_TYPES.deployment}::hello`);
     });
 
     describe("the pack's policies", () => {
@@ -142,7 +152,9 @@ describe("policy/crossguard", () => {
             for (const rule of rules) {
                 const properties = rule.configSchema?.properties ?? {};
                 assert.ok(!("enforcementLevel" in properties), rule.name);
-                const defaults = Object.fromEntries(Object.entries(properties).map(([key, schema]) => [key, typeof schema === "object" ? schema.default : undefined]));
+                const defaults = Object.fromEntries(
+                    Object.entries(properties).map(([key, schema]) => [key, typeof schema === "object" ? schema.default : undefined]),
+                );
                 assert.doesNotThrow(() => (rule.kind === "resource" ? rule.validate(deployment(), defaults) : rule.validate([], defaults)), rule.name);
             }
         });

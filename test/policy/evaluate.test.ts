@@ -2,15 +2,7 @@ import * as assert from "node:assert/strict";
 import { evaluatePolicies } from "../../policy/evaluate";
 import { WORKLOAD_TYPES } from "../../policy/kubernetes";
 import type { PolicyResourceView } from "../../policy/rule";
-import {
-    companionsOf,
-    compliantContainer,
-    compliantPodSpec,
-    deployment,
-    ecrRepositoryAndPolicy,
-    UNKNOWN_VALUE,
-    workload,
-} from "./fixtures";
+import { companionsOf, compliantContainer, compliantPodSpec, deployment, ecrRepositoryAndPolicy, UNKNOWN_VALUE, workload } from "./fixtures";
 
 /** A stack that passes every rule: an ECR repository, a Deployment and its companions. */
 function compliantStack(): PolicyResourceView[] {
@@ -62,9 +54,13 @@ describe("policy/evaluate", () => {
     });
 
     it("checks the pods of every workload kind", () => {
-        const privileged = compliantPodSpec({ containers: [{ ...compliantContainer(), securityContext: { ...compliantContainer().securityContext, privileged: true } }] });
+        const privileged = compliantPodSpec({
+            containers: [{ ...compliantContainer(), securityContext: { ...compliantContainer().securityContext, privileged: true } }],
+        });
         const found = Object.values(WORKLOAD_TYPES).flatMap((type) =>
-            evaluatePolicies([workload(type, privileged)]).filter((violation) => violation.policyName === "pss-privileged").map((violation) => violation.resourceType),
+            evaluatePolicies([workload(type, privileged)])
+                .filter((violation) => violation.policyName === "pss-privileged")
+                .map((violation) => violation.resourceType),
         );
         assert.deepEqual(found, Object.values(WORKLOAD_TYPES));
     });
@@ -90,12 +86,18 @@ describe("policy/evaluate", () => {
             const config = { "image-pinned": { enforcementLevel: "advisory" as const, requireDigest: false } };
             assert.deepEqual(levels(config), ["image-pinned:advisory", "deployment-has-service:advisory"]);
             const tagged = deployment(compliantPodSpec({ containers: [{ ...compliantContainer(), image: "hello:v1.4.2" }] }));
-            assert.deepEqual(evaluatePolicies([tagged], { "image-pinned": { requireDigest: false } }).filter((v) => v.policyName === "image-pinned"), []);
+            assert.deepEqual(
+                evaluatePolicies([tagged], { "image-pinned": { requireDigest: false } }).filter((v) => v.policyName === "image-pinned"),
+                [],
+            );
         });
 
         it("rejects a policy or option that does not exist, and an option of the wrong type", () => {
             assert.throws(() => evaluatePolicies([], { "image-pined": "disabled" }), /no policy named "image-pined"; policies are: pss-host-process/);
-            assert.throws(() => evaluatePolicies([], { "image-pinned": { requireDigests: false } }), /policy "image-pinned" has no option "requireDigests"; its options are: requireDigest/);
+            assert.throws(
+                () => evaluatePolicies([], { "image-pinned": { requireDigests: false } }),
+                /policy "image-pinned" has no option "requireDigests"; its options are: requireDigest/,
+            );
             assert.throws(() => evaluatePolicies([], { "high-uid-gid": { minimumId: 0 } }), /option "minimumId" is 0; expected/);
         });
     });

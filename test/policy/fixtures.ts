@@ -4,14 +4,7 @@
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { COMPANION_TYPES } from "../../policy/companions";
 import { ECR_TYPES } from "../../policy/ecr";
-import {
-    type Container,
-    type ContainerSecurityContext,
-    type ObjectMeta,
-    type PodSecurityContext,
-    type PodSpec,
-    WORKLOAD_TYPES,
-} from "../../policy/kubernetes";
+import { type Container, type ContainerSecurityContext, type ObjectMeta, type PodSecurityContext, type PodSpec, WORKLOAD_TYPES } from "../../policy/kubernetes";
 import type { OptionValues } from "../../policy/options";
 import type { PolicyResourceView } from "../../policy/rule";
 import { rules } from "../../policy/rules";
@@ -105,7 +98,7 @@ export function companionsOf(namespace = "apps"): PolicyResourceView[] {
 }
 
 /** A compliant ECR repository named `name`, and its lifecycle policy. */
-export function ecrRepositoryAndPolicy(name = "hello"): PolicyResourceView[] {
+export function ecrRepositoryAndPolicy(name = "hello"): [repository: PolicyResourceView, lifecyclePolicy: PolicyResourceView] {
     return [
         resource(ECR_TYPES.repository, name, { name, imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } }),
         resource(ECR_TYPES.lifecyclePolicy, name, { repository: name, policy: '{"rules":[]}' }),

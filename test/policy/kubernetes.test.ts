@@ -1,13 +1,5 @@
 import * as assert from "node:assert/strict";
-import {
-    containersOf,
-    isWindowsPod,
-    namespaceOf,
-    podOf,
-    selectorMatches,
-    type WorkloadProps,
-    WORKLOAD_TYPES,
-} from "../../policy/kubernetes";
+import { containersOf, isWindowsPod, namespaceOf, podOf, selectorMatches, WORKLOAD_TYPES } from "../../policy/kubernetes";
 import { compliantContainer, compliantPodSpec, workload } from "./fixtures";
 
 describe("policy/kubernetes", () => {
@@ -24,7 +16,7 @@ describe("policy/kubernetes", () => {
             it(`finds the pod spec of a ${type} at ${specPath}`, () => {
                 const spec = compliantPodSpec();
                 const view = workload(type, spec);
-                const pod = podOf(type, view.props as WorkloadProps);
+                const pod = podOf(type, view.props);
                 assert.ok(pod !== undefined);
                 assert.equal(pod.spec, spec);
                 assert.equal(pod.specPath, specPath);
@@ -46,7 +38,7 @@ describe("policy/kubernetes", () => {
             containers: [compliantContainer("app"), compliantContainer("proxy")],
             ephemeralContainers: [compliantContainer("debug")],
         });
-        const pod = podOf(WORKLOAD_TYPES.deployment, workload(WORKLOAD_TYPES.deployment, spec).props as WorkloadProps);
+        const pod = podOf(WORKLOAD_TYPES.deployment, workload(WORKLOAD_TYPES.deployment, spec).props);
         assert.ok(pod !== undefined);
 
         it("lists init, regular and ephemeral containers with their paths", () => {
@@ -62,15 +54,21 @@ describe("policy/kubernetes", () => {
         });
 
         it("narrows to what the rule covers", () => {
-            assert.deepEqual(containersOf(pod, "initAndRegular").map((view) => view.container.name), ["migrate", "app", "proxy"]);
-            assert.deepEqual(containersOf(pod, "regular").map((view) => view.container.name), ["app", "proxy"]);
+            assert.deepEqual(
+                containersOf(pod, "initAndRegular").map((view) => view.container.name),
+                ["migrate", "app", "proxy"],
+            );
+            assert.deepEqual(
+                containersOf(pod, "regular").map((view) => view.container.name),
+                ["app", "proxy"],
+            );
         });
     });
 
     it("tells Windows pods from Linux pods by spec.os.name", () => {
         const isWindows = (os?: string) => {
             const spec = compliantPodSpec(os === undefined ? {} : { os: { name: os } });
-            const pod = podOf(WORKLOAD_TYPES.pod, workload(WORKLOAD_TYPES.pod, spec).props as WorkloadProps);
+            const pod = podOf(WORKLOAD_TYPES.pod, workload(WORKLOAD_TYPES.pod, spec).props);
             assert.ok(pod !== undefined);
             return isWindowsPod(pod);
         };

@@ -7,13 +7,20 @@ import { rules } from "../../policy/rules";
 const ROOT = join(__dirname, "..", "..");
 const POLICY = join(ROOT, "policy");
 
-function readJson(path: string): { version?: string; main?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> } {
-    return JSON.parse(readFileSync(path, "utf8"));
+interface PackageJson {
+    version?: string;
+    main?: string;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+}
+
+function readJson(path: string): PackageJson {
+    return JSON.parse(readFileSync(path, "utf8")) as PackageJson;
 }
 
 describe("policy pack packaging", () => {
     it("is a Node.js policy pack, as `pulumi preview --policy-pack policy` expects", () => {
-        const project = parse(readFileSync(join(POLICY, "PulumiPolicy.yaml"), "utf8"));
+        const project = parse(readFileSync(join(POLICY, "PulumiPolicy.yaml"), "utf8")) as { runtime?: unknown };
         assert.equal(project.runtime, "nodejs");
         const manifest = readJson(join(POLICY, "package.json"));
         assert.match(manifest.version ?? "", /^\d+\.\d+\.\d+$/, "the policy SDK reads the pack's version from package.json");
@@ -31,7 +38,7 @@ describe("policy pack packaging", () => {
     it("documents every policy with its default enforcement in policy/README.md", () => {
         const readme = readFileSync(join(POLICY, "README.md"), "utf8");
         for (const rule of rules) {
-            assert.match(readme, new RegExp(`\\| \`${rule.name}\` \\| ${rule.enforcementLevel} \\|`), rule.name);
+            assert.match(readme, new RegExp(`\\|\\s*\`${rule.name}\`\\s*\\|\\s*${rule.enforcementLevel}\\s*\\|`), rule.name);
         }
     });
 });

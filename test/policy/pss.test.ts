@@ -130,8 +130,8 @@ describe("policy/pss", () => {
             });
             const messages = podViolations("pss-volume-types", spec);
             assert.equal(messages.length, 2);
-            assert.match(messages[0], /^volume "host" \(spec\.template\.spec\.volumes\[1\]\): its type is "hostPath"; allowed types are configMap, csi/);
-            assert.match(messages[1], /^volume "nfs" \(spec\.template\.spec\.volumes\[2\]\): its type is "nfs"/);
+            assert.match(messages[0] ?? "", /^volume "host" \(spec\.template\.spec\.volumes\[1\]\): its type is "hostPath"; allowed types are configMap, csi/);
+            assert.match(messages[1] ?? "", /^volume "nfs" \(spec\.template\.spec\.volumes\[2\]\): its type is "nfs"/);
         });
 
         it("passes every allowed type and a volume without a source (defaulted to emptyDir)", () => {
@@ -287,7 +287,10 @@ describe("policy/pss", () => {
             });
             const messages = podViolations("pss-sysctls", spec);
             assert.equal(messages.length, 1);
-            assert.match(messages[0], /^pod spec \(spec\.template\.spec\): securityContext\.sysctls\[2\]\.name is "kernel\.msgmax"; allowed sysctls are kernel\.shm_rmid_forced/);
+            assert.match(
+                messages[0] ?? "",
+                /^pod spec \(spec\.template\.spec\): securityContext\.sysctls\[2\]\.name is "kernel\.msgmax"; allowed sysctls are kernel\.shm_rmid_forced/,
+            );
         });
     });
 

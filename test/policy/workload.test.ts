@@ -86,16 +86,22 @@ describe("policy/workload", () => {
 
         it("fails a value that is not a quantity", () => {
             const spec = withResources({ requests: { cpu: "1 core", memory: "64Mi" }, limits: { cpu: 2, memory: "64Mi" } });
-            assert.match(podViolations("container-resources", spec)[0], /resources\.requests\.cpu is "1 core", not a Kubernetes quantity/);
+            assert.match(podViolations("container-resources", spec)[0] ?? "", /resources\.requests\.cpu is "1 core", not a Kubernetes quantity/);
         });
 
         it("passes numbers and equal limits", () => {
-            assert.deepEqual(podViolations("container-resources", withResources({ requests: { cpu: 1, memory: "1Gi" }, limits: { cpu: "1000m", memory: 1073741824 } })), []);
+            assert.deepEqual(
+                podViolations("container-resources", withResources({ requests: { cpu: 1, memory: "1Gi" }, limits: { cpu: "1000m", memory: 1073741824 } })),
+                [],
+            );
         });
 
         it("may leave out the cpu limit when configured so, but still compares one that is set", () => {
             const config = { requireCpuLimit: false };
-            assert.deepEqual(podViolations("container-resources", withResources({ requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi" } }), config), []);
+            assert.deepEqual(
+                podViolations("container-resources", withResources({ requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi" } }), config),
+                [],
+            );
             const low = withResources({ requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "100m", memory: "1Gi" } });
             assert.equal(podViolations("container-resources", low, config).length, 1);
         });
@@ -146,13 +152,13 @@ describe("policy/workload", () => {
             assert.deepEqual(imageViolations("registry.example/hello:v1.4.2"), [
                 `${APP}: image "registry.example/hello:v1.4.2": it is not pinned by digest; use repository@sha256:<digest> (e.g. the built image's repoDigest).`,
             ]);
-            assert.match(imageViolations("hello:latest")[0], /it uses the tag latest; it is not pinned by digest/);
-            assert.match(imageViolations(`hello:latest@${DIGEST}`)[0], /: it uses the tag latest; use/);
+            assert.match(imageViolations("hello:latest")[0] ?? "", /it uses the tag latest; it is not pinned by digest/);
+            assert.match(imageViolations(`hello:latest@${DIGEST}`)[0] ?? "", /: it uses the tag latest; use/);
             assert.deepEqual(imageViolations(undefined), [`${APP}: image is not set; it must name an image pinned by digest.`]);
         });
 
         it("fails a digest that is not sha256 with 64 hex digits", () => {
-            assert.match(imageViolations("hello@sha256:abc")[0], /its digest "sha256:abc" is not sha256:<64 hex digits>/);
+            assert.match(imageViolations("hello@sha256:abc")[0] ?? "", /its digest "sha256:abc" is not sha256:<64 hex digits>/);
         });
 
         it("passes a digest, with or without a tag", () => {
@@ -184,12 +190,18 @@ describe("policy/workload", () => {
         });
 
         it("skips an unknown value", () => {
-            assert.deepEqual(podViolations("no-service-account-token", compliantPodSpec({ automountServiceAccountToken: UNKNOWN_VALUE as unknown as boolean })), []);
+            assert.deepEqual(
+                podViolations("no-service-account-token", compliantPodSpec({ automountServiceAccountToken: UNKNOWN_VALUE as unknown as boolean })),
+                [],
+            );
         });
     });
 
     it("exempts Windows pods from the Linux-only id and root filesystem rules", () => {
-        const spec = { ...withPodContext(podWithContainer({ ...compliantContainer(), securityContext: {} }), { runAsUser: undefined, runAsGroup: undefined }), os: { name: "windows" } };
+        const spec = {
+            ...withPodContext(podWithContainer({ ...compliantContainer(), securityContext: {} }), { runAsUser: undefined, runAsGroup: undefined }),
+            os: { name: "windows" },
+        };
         assert.deepEqual(podViolations("high-uid-gid", spec), []);
         assert.deepEqual(podViolations("read-only-root-filesystem", spec), []);
     });

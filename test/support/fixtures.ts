@@ -8,7 +8,7 @@ import { program } from "../../components/program";
 import { ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck } from "../../components/serviceSettings";
 import { InvalidInputError, Problem, Problems } from "../../components/validation";
 import { WorkloadSpec } from "../../components/workload";
-import { evaluate, Evaluation, EvaluationFailure, RegisteredResource, toRuntimeConfig } from "../../scripts/lib/evaluate";
+import { evaluate, Evaluation, EvaluationFailure, loadStackConfig, RegisteredResource, RuntimeConfig, toRuntimeConfig } from "../../scripts/lib/evaluate";
 
 /** A directory check that finds every service folder and file. */
 export const everyDirectoryExists: ServiceDirectoryCheck = { missing: () => [], fileExists: () => true };
@@ -97,11 +97,34 @@ export function resourcesOfType(evaluation: Evaluation, type: string): Registere
     return evaluation.resources.filter((resource) => resource.type === type);
 }
 
+/** The only item of a list; fails the test when there is not exactly one. */
+export function only<T>(items: readonly T[], what: string): T {
+    const [first, ...rest] = items;
+    assert.ok(first !== undefined && rest.length === 0, `expected one ${what}, found ${items.length}`);
+    return first;
+}
+
 /** The one resource of a type and name; fails when there is not exactly one. */
 export function resource(evaluation: Evaluation, type: string, name: string): RegisteredResource {
-    const found = evaluation.resources.filter((candidate) => candidate.type === type && candidate.name === name);
-    assert.strictEqual(found.length, 1, `expected one ${type} named ${name}, found ${found.length}`);
-    return found[0];
+    return only(
+        evaluation.resources.filter((candidate) => candidate.type === type && candidate.name === name),
+        `${type} named ${name}`,
+    );
+}
+
+/**
+ * A committed stack's runtime config with one secret variable added to a service: the
+ * variable names a secret config key, which holds `plaintext`.
+ */
+export function withSecretVariable(stack: string, service: string, variable: string, plaintext: string): RuntimeConfig {
+    const config = loadStackConfig(stack);
+    const key = `${service}${variable}`;
+    const services = JSON.parse(config.values["go-services:services"] ?? "{}") as Record<string, Record<string, unknown>>;
+    services[service] = { ...services[service], secretEnv: { [variable]: key } };
+    return {
+        values: { ...config.values, "go-services:services": JSON.stringify(services), [`go-services:${key}`]: plaintext },
+        secretKeys: [...config.secretKeys, `go-services:${key}`],
+    };
 }
 
 /** Reads a nested value by path, e.g. at(obj, "spec", "template", "spec"). */
