@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { GoService, GoServiceArgs } from "../components/goService";
+import * as library from "../components/index";
 import { KubernetesEnvironment } from "../components/kubernetesEnvironment";
 import { evaluate, Evaluation, EvaluationFailure, mockDigest, toRuntimeConfig } from "../scripts/lib/evaluate";
 import { at, everyDirectoryExists, isSecretAt, only, plaintextLeaks, resource, resourcesOfType } from "./support/fixtures";
@@ -148,5 +149,38 @@ describe("GoService", () => {
             );
             return true;
         });
+    });
+});
+
+describe("composing services from components/index.ts", () => {
+    it("wires egress from one service to another through their labels and port", async () => {
+        const evaluation = await evaluate({
+            stack: "dev",
+            config: toRuntimeConfig({ "aws:region": "eu-west-1" }),
+            program: () => {
+                const environment = new library.KubernetesEnvironment("cluster", { namespace: "apps" });
+                const stack = { imageTag: "v1.4.2" };
+                const servicePorts = new Map([
+                    ["quotes", 9090],
+                    ["hello", 8080],
+                ]);
+                new library.GoService("quotes", { stack, environment, port: 9090, replicas: 2, servicePorts, directories: everyDirectoryExists });
+                new library.GoService("hello", {
+                    stack,
+                    environment,
+                    network: { egress: [{ service: "quotes" }] },
+                    servicePorts,
+                    directories: everyDirectoryExists,
+                });
+                return {};
+            },
+        });
+        const egress = at(resource(evaluation, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "hello").inputs, "spec", "egress", 1);
+        assert.deepStrictEqual(egress, {
+            to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "quotes", "app.kubernetes.io/instance": "quotes-dev" } } }],
+            ports: [{ protocol: "TCP", port: 9090 }],
+        });
+        assert.strictEqual(resourcesOfType(evaluation, "kubernetes:apps/v1:Deployment").length, 2);
+        assert.strictEqual(resourcesOfType(evaluation, "kubernetes:core/v1:Namespace").length, 1);
     });
 });
