@@ -33,6 +33,21 @@ pm() {
 	podman --runtime "${PODMAN_RUNTIME:-runc}" "$@"
 }
 
+# image_id IMAGE: prints the ID of IMAGE, or nothing when there is none.
+image_id() {
+	pm image inspect --format '{{.Id}}' "$1" 2>/dev/null || true
+}
+
+# remove_superseded ID IMAGE: removes the image ID, which IMAGE named before a
+# rebuild, once IMAGE names another one, unless a container or another tag
+# still uses it.
+remove_superseded() {
+	local previous=$1 image=$2
+	if [[ -n $previous && $previous != "$(image_id "$image")" ]]; then
+		pm image rm "$previous" >/dev/null 2>&1 || true
+	fi
+}
+
 require_commands() {
 	local cmd
 	for cmd in "$@"; do

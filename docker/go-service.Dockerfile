@@ -1,0 +1,75 @@
+# syntax=docker/dockerfile:1
+
+# The one Dockerfile of every Go service under services/.
+#
+# The build context is the services/ directory, so that the shared platform
+# module, which every service requires through a replace directive, is in it.
+# SERVICE names the service's directory there:
+#
+#   docker build -f docker/go-service.Dockerfile --build-arg SERVICE=hello \
+#     --build-arg VERSION=v1.4.2 --build-arg COMMIT=$(git rev-parse HEAD) services
+#
+# Base images are build arguments: companies mirror them under other names.
+# For byte-identical rebuilds, also give the image timestamps a fixed value:
+# SOURCE_DATE_EPOCH with BuildKit, --timestamp with podman and buildah.
+
+ARG GO_IMAGE=golang:1.26-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian13:nonroot
+
+# The builder runs on the build machine's platform and cross-compiles for the
+# target's, which is much faster than compiling under emulation.
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
+ARG SERVICE
+RUN test -n "${SERVICE}" || { echo 'build argument SERVICE is required, e.g. --build-arg SERVICE=hello' >&2; exit 1; }
+# Cache locations of our own, the same whatever the base image sets; the
+# toolchain of the image is the one used, never one downloaded on the fly.
+ENV GOMODCACHE=/cache/go-mod \
+    GOCACHE=/cache/go-build \
+    GOTOOLCHAIN=local
+# The module of the service; the platform module sits beside it, where the
+# replace directive of its go.mod points.
+WORKDIR /src/${SERVICE}
+
+# Module files first: this layer, and the download, are reused until a go.mod
+# or go.sum changes.
+COPY platform/go.mod /src/platform/
+COPY ${SERVICE}/go.mod ${SERVICE}/go.sum ./
+RUN --mount=type=cache,id=go-mod,target=/cache/go-mod \
+    go mod download
+
+COPY platform/ /src/platform/
+COPY ${SERVICE}/ ./
+
+# Declared here, after the sources: every RUN after an ARG sees it, so a new
+# VERSION or COMMIT reruns only the build below, which relinks the binary
+# from the compiled packages in the build cache.
+ARG TARGETOS
+ARG TARGETARCH
+ARG VERSION=dev
+ARG COMMIT=unknown
+ARG SOURCE_DATE_EPOCH=0
+RUN --mount=type=cache,id=go-mod,target=/cache/go-mod \
+    --mount=type=cache,id=go-build,target=/cache/go-build \
+    CGO_ENABLED=0 GOOS="${TARGETOS}" GOARCH="${TARGETARCH}" \
+    go build -trimpath -buildvcs=false \
+      -ldflags "-s -w -X go-services/services/platform/buildinfo.Version=${VERSION} -X go-services/services/platform/buildinfo.Commit=${COMMIT}" \
+      -o /out/app "./cmd/${SERVICE}" \
+ && touch -d "@${SOURCE_DATE_EPOCH}" /out/app
+
+FROM ${RUNTIME_IMAGE}
+ARG SERVICE
+ARG VERSION=dev
+ARG COMMIT=unknown
+ARG SOURCE_URL=unknown
+LABEL org.opencontainers.image.title="${SERVICE}" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${COMMIT}"
+USER 65532:65532
+EXPOSE 8080
+# The runtime image has no shell and no curl: the binary checks itself.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["/app", "-healthcheck"]
+ENTRYPOINT ["/app"]
+# Last, so that a code change rebuilds only this layer of the stage. The
+# binary stays owned by root: the service cannot overwrite it.
+COPY --from=build /out/app /app

@@ -1,0 +1,16 @@
+// Package platform is what every Go service in this repository shares, so that a
+// service module holds only its own handlers:
+//
+//   - configuration from the environment (PORT, LOG_LEVEL, SHUTDOWN_DRAIN,
+//     SHUTDOWN_TIMEOUT), with one clear error line per invalid variable;
+//   - JSON logs through log/slog to stdout, one access line per request;
+//   - a hardened http.Server whose handlers' panics are answered with a 500;
+//   - the /livez, /readyz and /version endpoints;
+//   - graceful shutdown on SIGTERM or SIGINT: /readyz turns 503 at once, the
+//     server keeps serving for SHUTDOWN_DRAIN, then requests in flight get up to
+//     SHUTDOWN_TIMEOUT to finish;
+//   - the -healthcheck mode that the container image's HEALTHCHECK runs.
+//
+// A service's main calls its run function, which calls [Run] with the
+// service's [Service] description.
+package platform

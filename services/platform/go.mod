@@ -1,0 +1,3 @@
+module go-services/services/platform
+
+go 1.26.0

@@ -1,0 +1,45 @@
+package platform
+
+import (
+	"net/http"
+	"sync/atomic"
+
+	"go-services/services/platform/buildinfo"
+)
+
+// readiness is what /readyz reports: ready from start-up until shutdown begins,
+// so that load balancers stop routing to a pod before its listeners close.
+type readiness struct {
+	draining atomic.Bool
+}
+
+func (r *readiness) startDraining() { r.draining.Store(true) }
+
+type probeStatus struct {
+	Status string `json:"status"`
+}
+
+// versionBody is the answer of /version.
+type versionBody struct {
+	Service string `json:"service"`
+	buildinfo.Info
+}
+
+// registerProbes adds the endpoints every service has: /livez (the process is
+// alive), /readyz (it accepts traffic) and /version (what is running).
+func registerProbes(mux *http.ServeMux, service string, ready *readiness, build buildinfo.Info) {
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
+		WriteJSON(w, http.StatusOK, probeStatus{Status: "alive"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if ready.draining.Load() {
+			WriteJSON(w, http.StatusServiceUnavailable, probeStatus{Status: "shutting down"})
+			return
+		}
+		WriteJSON(w, http.StatusOK, probeStatus{Status: "ready"})
+	})
+	version := versionBody{Service: service, Info: build}
+	mux.HandleFunc("GET /version", func(w http.ResponseWriter, _ *http.Request) {
+		WriteJSON(w, http.StatusOK, version)
+	})
+}
