@@ -12,6 +12,7 @@ import {
     checkEnvName,
     checkImageTag,
     checkInteger,
+    checkList,
     checkObject,
     checkOneOf,
     checkQuantity,
@@ -571,28 +572,22 @@ function resolveNetwork(value: unknown, path: string, context: ResolveContext, p
     if (!input) {
         return undefined;
     }
-    const ingressNamespaces: string[] = [];
-    const namespacesPath = joinPath(path, "ingressNamespaces");
-    if (input.ingressNamespaces !== undefined && !Array.isArray(input.ingressNamespaces)) {
-        problems.add(namespacesPath, input.ingressNamespaces, "must be a list of namespace names");
-    } else {
-        for (const [index, namespace] of ((input.ingressNamespaces as unknown[] | undefined) ?? []).entries()) {
-            if (checkDnsLabel(namespace, `${namespacesPath}[${index}]`, problems)) {
-                ingressNamespaces.push(namespace);
-            }
-        }
-    }
-    const egress: ResolvedEgressRule[] = [];
-    const egressPath = joinPath(path, "egress");
-    if (input.egress !== undefined && !Array.isArray(input.egress)) {
-        problems.add(egressPath, input.egress, "must be a list of {service} or {cidr, ports} entries");
-    } else {
-        for (const [index, entry] of ((input.egress as unknown[] | undefined) ?? []).entries()) {
-            const rule = resolveEgressRule(entry, `${egressPath}[${index}]`, context, problems);
-            if (rule) {
-                egress.push(rule);
-            }
-        }
+    const ingressNamespaces = checkList(
+        input.ingressNamespaces,
+        joinPath(path, "ingressNamespaces"),
+        "namespace names",
+        (namespace, at) => (checkDnsLabel(namespace, at, problems) ? namespace : undefined),
+        problems,
+    );
+    const egress = checkList(
+        input.egress,
+        joinPath(path, "egress"),
+        "{service} or {cidr, except, ports} entries",
+        (entry, at) => resolveEgressRule(entry, at, context, problems),
+        problems,
+    );
+    if (!ingressNamespaces || !egress) {
+        return undefined;
     }
     return { ingressNamespaces: [...new Set(ingressNamespaces)].sort(), egress };
 }
@@ -619,20 +614,18 @@ function resolveEgressRule(value: unknown, path: string, context: ResolveContext
     if (!input || !checkCidr(input.cidr, joinPath(path, "cidr"), problems)) {
         return undefined;
     }
-    const except = Array.isArray(input.except) ? input.except : input.except === undefined ? [] : undefined;
-    const ports = Array.isArray(input.ports) ? input.ports : input.ports === undefined ? [] : undefined;
-    if (!except) {
-        problems.add(joinPath(path, "except"), input.except, "must be a list of CIDR blocks");
-    }
-    if (!ports) {
-        problems.add(joinPath(path, "ports"), input.ports, "must be a list of port numbers");
-    }
-    const exceptOk = (except ?? []).every((cidr, i) => checkCidr(cidr, `${joinPath(path, "except")}[${i}]`, problems));
-    const portsOk = (ports ?? []).every((port, i) => checkInteger(port, `${joinPath(path, "ports")}[${i}]`, 1, 65535, problems));
-    if (!except || !ports || !exceptOk || !portsOk) {
+    const except = checkList(input.except, joinPath(path, "except"), "CIDR blocks", (cidr, at) => (checkCidr(cidr, at, problems) ? cidr : undefined), problems);
+    const ports = checkList(
+        input.ports,
+        joinPath(path, "ports"),
+        "port numbers",
+        (port, at) => (checkInteger(port, at, 1, 65535, problems) ? port : undefined),
+        problems,
+    );
+    if (!except || !ports) {
         return undefined;
     }
-    return { kind: "cidr", cidr: input.cidr, except: except as string[], ports: ports as number[] };
+    return { kind: "cidr", cidr: input.cidr, except, ports };
 }
 
 function resolveSecurity(value: unknown, path: string, problems: Problems): ResolvedSettings["security"] | undefined {

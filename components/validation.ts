@@ -111,6 +111,30 @@ export function checkObject(value: unknown, path: string, allowedKeys: readonly 
 }
 
 /**
+ * A list whose every item passes `item` (which reports what is wrong with an item and
+ * returns undefined for it). An absent list is empty. Returns undefined when the value is
+ * not a list or any item was bad.
+ */
+export function checkList<T>(
+    value: unknown,
+    path: string,
+    expected: string,
+    item: (value: unknown, path: string) => T | undefined,
+    problems: Problems,
+): T[] | undefined {
+    if (value === undefined) {
+        return [];
+    }
+    if (!Array.isArray(value)) {
+        problems.add(path, value, `must be a list of ${expected}`);
+        return undefined;
+    }
+    const before = problems.count;
+    const items = value.map((entry: unknown, index) => item(entry, `${path}[${index}]`));
+    return problems.count > before ? undefined : items.filter((entry): entry is T => entry !== undefined);
+}
+
+/**
  * Appends a key to a path. A path ending in ":" is a config namespace ("go-services:"), so
  * the key follows directly, giving the key as `pulumi config set --path` spells it.
  */

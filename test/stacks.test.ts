@@ -5,7 +5,17 @@
 import * as assert from "assert";
 import { compareQuantities, parseQuantity, Quantity } from "../components/quantity";
 import { evaluate, Evaluation, evaluateStack, loadStackConfig, RegisteredResource } from "../scripts/lib/evaluate";
-import { at, isSecretAt, only, plaintextLeaks, resource, resourcesOfType, withSecretVariable } from "./support/fixtures";
+import {
+    at,
+    isSecretAt,
+    only,
+    plaintextLeaks,
+    resource,
+    resourcesOfType,
+    withSecretVariable,
+    hardenedContainerSecurityContext,
+    restrictedPodSecurityContext,
+} from "./support/fixtures";
 
 type Env = { name: string; value?: string };
 
@@ -37,29 +47,8 @@ function assertHardened(deployment: RegisteredResource): void {
     const pod = podSpec(deployment);
     const container = mainContainer(deployment);
     const name = deployment.name;
-    assert.deepStrictEqual(
-        pod.securityContext,
-        {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            runAsGroup: 65532,
-            fsGroup: 65532,
-            fsGroupChangePolicy: "OnRootMismatch",
-            seccompProfile: { type: "RuntimeDefault" },
-        },
-        name,
-    );
-    assert.deepStrictEqual(
-        container.securityContext,
-        {
-            runAsNonRoot: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
-        },
-        name,
-    );
+    assert.deepStrictEqual(pod.securityContext, restrictedPodSecurityContext, name);
+    assert.deepStrictEqual(container.securityContext, hardenedContainerSecurityContext, name);
     assert.strictEqual(pod.automountServiceAccountToken, false, name);
     assert.deepStrictEqual(pod.volumes, [{ name: "tmp", emptyDir: { sizeLimit: "32Mi" } }], name);
     for (const resourceName of ["cpu", "memory", "ephemeral-storage"]) {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import type { types } from "@pulumi/kubernetes";
 import { buildDeployment, buildEnv, buildPodSpec, buildTopologySpread } from "../components/workload";
-import { at, only, workloadSpec } from "./support/fixtures";
+import { at, only, workloadSpec, hardenedContainerSecurityContext, restrictedPodSecurityContext } from "./support/fixtures";
 
 type Container = types.input.core.v1.Container;
 
@@ -12,27 +12,14 @@ function container(raw: unknown = {}): Container {
 describe("Deployment builder", () => {
     it("runs as the distroless nonroot user with the restricted pod security context", () => {
         const pod = buildPodSpec(workloadSpec());
-        assert.deepStrictEqual(pod.securityContext, {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            runAsGroup: 65532,
-            fsGroup: 65532,
-            fsGroupChangePolicy: "OnRootMismatch",
-            seccompProfile: { type: "RuntimeDefault" },
-        });
+        assert.deepStrictEqual(pod.securityContext, restrictedPodSecurityContext);
         assert.strictEqual(pod.automountServiceAccountToken, false);
         assert.strictEqual(pod.enableServiceLinks, false);
         assert.strictEqual(pod.serviceAccountName, "hello");
     });
 
     it("hardens the container: no escalation, read-only root, no capabilities", () => {
-        assert.deepStrictEqual(container().securityContext, {
-            runAsNonRoot: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
-        });
+        assert.deepStrictEqual(container().securityContext, hardenedContainerSecurityContext);
     });
 
     it("gives /tmp a size-limited emptyDir, the only writable path", () => {

@@ -33,6 +33,25 @@ export function settingsProblems(raw: unknown, name = "hello", servicePorts?: Re
     }
 }
 
+/** The pod security context every service gets by default. */
+export const restrictedPodSecurityContext = {
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    runAsGroup: 65532,
+    fsGroup: 65532,
+    fsGroupChangePolicy: "OnRootMismatch",
+    seccompProfile: { type: "RuntimeDefault" },
+} as const;
+
+/** The container security context every service gets by default. */
+export const hardenedContainerSecurityContext = {
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+} as const;
+
 /** A service identity for pure builder tests. */
 export const helloIdentity: ServiceIdentity = {
     name: "hello",
