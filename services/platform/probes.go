@@ -15,6 +15,20 @@ type readiness struct {
 
 func (r *readiness) startDraining() { r.draining.Store(true) }
 
+// closeWhileDraining makes every answer during the drain close its connection,
+// so that a client holding a keep-alive connection opens its next one to
+// another replica. Idle connections are left open until the drain ends: a
+// client may already be sending on one, and closing it under that request
+// would fail the request (the server's SetKeepAlivesEnabled(false) does that).
+func closeWhileDraining(ready *readiness, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ready.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 type probeStatus struct {
 	Status string `json:"status"`
 }

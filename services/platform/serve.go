@@ -27,7 +27,7 @@ func serve(ctx context.Context, svc Service, cfg Config, addr string, logger *sl
 	if err := svc.Register(mux, Deps{Logger: logger, Build: build}); err != nil {
 		return fmt.Errorf("register the routes of %s: %w", svc.Name, err)
 	}
-	srv := newHTTPServer(withMiddleware(mux, logger), logger)
+	srv := newHTTPServer(closeWhileDraining(&ready, withMiddleware(mux, logger)), logger)
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -60,9 +60,6 @@ func serve(ctx context.Context, svc Service, cfg Config, addr string, logger *sl
 // listeners and waits up to cfg.ShutdownTimeout for requests in flight.
 func shutdown(ctx context.Context, srv *http.Server, served <-chan error, ready *readiness, cfg Config, logger *slog.Logger) error {
 	ready.startDraining()
-	// Answers during the drain close their connection, so that clients holding
-	// keep-alive connections open new ones to another replica.
-	srv.SetKeepAlivesEnabled(false)
 	logger.LogAttrs(ctx, slog.LevelInfo, "shutdown started",
 		slog.String("cause", context.Cause(ctx).Error()),
 		slog.String("drain", cfg.ShutdownDrain.String()),

@@ -1,8 +1,10 @@
 package platform_test
 
 import (
+	"bufio"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -92,6 +94,49 @@ func TestSIGTERMDrainsThenFinishesRequestsInFlight(t *testing.T) {
 	}
 	srv.WaitLog(t, "shutdown complete")
 	srv.WaitLog(t, "request", "path", "/slow", "status", "200")
+}
+
+// A client reuses an idle keep-alive connection right after SIGTERM, as a
+// proxy does before the endpoint change reaches it: the request must be
+// answered, and the answer must close the connection.
+// Not parallel, for the same reason as above.
+func TestIdleKeepAliveConnectionServesOneMoreRequestDuringTheDrain(t *testing.T) {
+	srv := platformtest.Start(t, runService(echoService()), map[string]string{"SHUTDOWN_DRAIN": "2s"})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	reader := bufio.NewReader(conn)
+	roundTrip := func() (*http.Response, error) {
+		if _, err := io.WriteString(conn, "GET /livez HTTP/1.1\r\nHost: test\r\n\r\n"); err != nil {
+			return nil, err
+		}
+		resp, err := http.ReadResponse(reader, nil)
+		if err != nil {
+			return nil, err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		return resp, errors.Join(err, resp.Body.Close())
+	}
+	if resp, err := roundTrip(); err != nil || resp.Close {
+		t.Fatalf("before SIGTERM: %v, close %v; want a kept-alive answer", err, resp != nil && resp.Close)
+	}
+
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	srv.WaitLog(t, "shutdown started")
+	resp, err := roundTrip()
+	if err != nil {
+		t.Fatalf("request on the idle connection during the drain: %v, want an answer", err)
+	}
+	if resp.StatusCode != http.StatusOK || !resp.Close {
+		t.Errorf("answer during the drain: %d, close %v; want 200 with Connection: close", resp.StatusCode, resp.Close)
+	}
+	if err := srv.Wait(t); err != nil {
+		t.Errorf("Run after SIGTERM: %v, want nil", err)
+	}
 }
 
 // Not parallel, for the same reason as above.

@@ -1,0 +1,68 @@
+/**
+ * The service images the e2e tests run, built the one way the project builds them:
+ * scripts/build-images (the golden Dockerfile, local stand-in base images), without its
+ * checks, which it runs on its own. Its report gives the image sizes.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { projectRoot } from "../../../scripts/lib/evaluate";
+import { runCommand } from "./command";
+import { arrayAt, numberAt, stringAt } from "./json";
+
+/** The tag of the images the e2e tests build; also the VERSION stamped in the binaries. */
+export const e2eImageTag = "e2e";
+
+/** A built image. */
+export interface BuiltImage {
+    readonly service: string;
+    /** localhost/go-services/<service>:<tag> */
+    readonly image: string;
+    readonly imageBytes: number;
+}
+
+/** What a build produced and how long it took. */
+export interface ImageBuild {
+    readonly images: ReadonlyMap<string, BuiltImage>;
+    /** Wall time of scripts/build-images for all the services, base images included, ms. */
+    readonly durationMs: number;
+    /** The command that was run, for the figures. */
+    readonly command: string;
+}
+
+/** Builds the images of `services` with scripts/build-images and reads its report. */
+export async function buildServiceImages(services: readonly string[]): Promise<ImageBuild> {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "go-services-e2e-build-"));
+    const report = path.join(directory, "images.json");
+    const command = ["scripts/build-images", "--no-checks", "--tag", e2eImageTag, "--report", report, ...services];
+    try {
+        const started = Date.now();
+        const result = await runCommand(command, { cwd: projectRoot });
+        const durationMs = Date.now() - started;
+        if (result.code !== 0) {
+            throw new Error(`${command.join(" ")} exited ${result.code}:\n${result.stderr.split("\n").slice(-40).join("\n")}`);
+        }
+        const source = `${command[0] ?? ""} report ${report}`;
+        const parsed = JSON.parse(fs.readFileSync(report, "utf8")) as unknown;
+        const images = new Map(
+            arrayAt(parsed, source, "services").map((_, index): [string, BuiltImage] => {
+                const service = stringAt(parsed, source, "services", index, "service");
+                return [
+                    service,
+                    {
+                        service,
+                        image: stringAt(parsed, source, "services", index, "image"),
+                        imageBytes: numberAt(parsed, source, "services", index, "imageBytes"),
+                    },
+                ];
+            }),
+        );
+        const missing = services.filter((service) => !images.has(service));
+        if (missing.length > 0) {
+            throw new Error(`${source} has no image for ${missing.join(", ")}`);
+        }
+        return { images, durationMs, command: command.join(" ").replace(report, "REPORT.json") };
+    } finally {
+        fs.rmSync(directory, { recursive: true, force: true });
+    }
+}
