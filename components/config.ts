@@ -5,11 +5,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { checkKubernetesConnection, checkNamespace, KubernetesConnection } from "./environmentSettings";
-import { instanceName } from "./labels";
-import { maxServiceNameLength } from "./goService";
-import { resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
+import { checkServiceName, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
 import { resolveStackSettings, StackSettings, stackSettingKeys } from "./stackSettings";
-import { checkDnsLabel, closestKey, hiddenSecret, isPlainObject, joinPath, Problems } from "./validation";
+import { closestKey, hiddenSecret, isPlainObject, joinPath, Problems } from "./validation";
 
 /** Config values of the project, by key without the "<project>:" prefix, as Pulumi hands them over (strings). */
 export type ConfigValues = Readonly<Record<string, string>>;
@@ -148,15 +146,7 @@ export function readStackConfig(values: ConfigValues, context: { project: string
     const checked: StackService[] = [];
     for (const name of names) {
         const path = joinPath(servicesPath, name);
-        if (!checkDnsLabel(name, path, problems, maxServiceNameLength)) {
-            continue;
-        }
-        if (instanceName({ name, stack: context.stack }).length > 63) {
-            problems.add(
-                path,
-                name,
-                `together with the stack name "${context.stack}" must be at most 62 characters (it forms the app.kubernetes.io/instance label)`,
-            );
+        if (!checkServiceName(name, path, context.stack, problems)) {
             continue;
         }
         const raw = services?.[name] ?? {};

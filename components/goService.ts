@@ -8,13 +8,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildHorizontalPodAutoscaler, buildPodDisruptionBudget } from "./availability";
 import { EcrRepository } from "./ecrRepository";
 import { KubernetesEnvironment } from "./kubernetesEnvironment";
-import { instanceName, recommendedLabels, ServiceIdentity } from "./labels";
+import { recommendedLabels, ServiceIdentity } from "./labels";
 import { buildNetworkPolicy, buildService, buildServiceAccount, clusterDnsName } from "./networking";
 import { localServiceDirectories } from "./serviceDirectory";
 import { ImageDestination, ServiceImage } from "./serviceImage";
-import { ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings, serviceSettingKeys } from "./serviceSettings";
+import { checkServiceName, ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings, serviceSettingKeys } from "./serviceSettings";
 import { platformNodes, releaseCommit, ResolvedStackSettings, resolveStackSettings, StackSettings } from "./stackSettings";
-import { checkDnsLabel, Problems } from "./validation";
+import { Problems } from "./validation";
 import { buildDeployment } from "./workload";
 
 /** Arguments of {@link GoService}: the service's own settings plus the stack's shared ones. */
@@ -38,9 +38,6 @@ export interface GoServicePlan {
     commit: string;
 }
 
-/** The longest service name: it must leave room for the stack in the instance label. */
-export const maxServiceNameLength = 40;
-
 /**
  * Checks a GoService's arguments and resolves every default. Throws one error listing
  * every bad argument, before the component registers anything.
@@ -48,14 +45,7 @@ export const maxServiceNameLength = 40;
 export function planGoService(name: string, args: GoServiceArgs, context: { stack: string; project: string }): GoServicePlan {
     const subject = `GoService "${name}"`;
     const problems = new Problems();
-    checkDnsLabel(name, `${subject} name`, problems, maxServiceNameLength);
-    if (instanceName({ name, stack: context.stack }).length > 63) {
-        problems.add(
-            `${subject} name`,
-            name,
-            `together with the stack name "${context.stack}" must be at most 62 characters (it forms the app.kubernetes.io/instance label)`,
-        );
-    }
+    checkServiceName(name, `${subject} name`, context.stack, problems);
     const stack = resolveStackSettings(args.stack, `${subject} stack`, context, problems);
     const settingsInput = Object.fromEntries(serviceSettingKeys.filter((key) => args[key] !== undefined).map((key) => [key, args[key]]));
     const directories = args.directories ?? localServiceDirectories;

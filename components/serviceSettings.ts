@@ -4,6 +4,7 @@
  * checks them and fills in the defaults. Both entry points use the same keys, so an error
  * names the same key a user wrote.
  */
+import { instanceName } from "./labels";
 import { compareQuantities, parseQuantity } from "./quantity";
 import { defaultPreset, PresetName, presetNames, ResourceAmounts, ResourceRequirements, resourcePresets } from "./presets";
 import {
@@ -239,6 +240,25 @@ export const servicesRoot = "services";
 
 /** The golden Dockerfile. */
 export const goldenDockerfile = "docker/go-service.Dockerfile";
+
+/** The longest service name: it must leave room for the stack in the instance label. */
+export const maxServiceNameLength = 40;
+
+/**
+ * Checks a service name: a DNS-1123 label of at most 40 characters (it names the
+ * Deployment, Service and ServiceAccount), short enough with the stack's name to form the
+ * app.kubernetes.io/instance label.
+ */
+export function checkServiceName(name: unknown, path: string, stack: string, problems: Problems): name is string {
+    if (!checkDnsLabel(name, path, problems, maxServiceNameLength)) {
+        return false;
+    }
+    if (instanceName({ name, stack }).length > 63) {
+        problems.add(path, name, `together with the stack name "${stack}" must be at most 62 characters (it forms the app.kubernetes.io/instance label)`);
+        return false;
+    }
+    return true;
+}
 
 /** Checks a service directory on disk; injected so the resolver stays a pure function in tests. */
 export interface ServiceDirectoryCheck {

@@ -9,9 +9,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Document, isMap, isScalar, isSeq, parseDocument, YAMLMap } from "yaml";
-import { maxServiceNameLength } from "../components/goService";
-import { servicesRoot } from "../components/serviceSettings";
-import { checkDnsLabel, checkInteger, InvalidInputError, Problems } from "../components/validation";
+import { checkServiceName, servicesRoot } from "../components/serviceSettings";
+import { checkInteger, InvalidInputError, Problems } from "../components/validation";
 import { projectRoot } from "./lib/evaluate";
 
 /** The template folder; `__SERVICE__`, `__PACKAGE__` and `__EXPORTED__` are replaced in names and contents. */
@@ -131,7 +130,8 @@ function newServiceSettings(services: YAMLMap, port: number | undefined): Record
 /** Checks the request against the project before anything is written. */
 function checkRequest(request: NewServiceRequest, root: string, documents: Map<string, Document>): void {
     const problems = new Problems();
-    if (checkDnsLabel(request.name, "name", problems, maxServiceNameLength)) {
+    const stacks = [...documents.keys()].map((file) => file.slice("Pulumi.".length, -".yaml".length));
+    if (stacks.every((stack) => checkServiceName(request.name, "name", stack, problems))) {
         if (request.name === "platform") {
             problems.add("name", request.name, "is the shared platform module; choose another name");
         }
