@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import { readStackConfig } from "../components/config";
+import { serviceDirectoriesAt } from "../components/serviceDirectory";
+import { projectRoot } from "../scripts/lib/evaluate";
 import { baseStackConfig, evaluateConfig, everyDirectoryExists, rejectedConfig, resource } from "./support/fixtures";
 
 type Config = Record<string, unknown>;
@@ -196,6 +198,19 @@ describe("stack configuration", () => {
             assert.deepStrictEqual(resources, [], "a resource was registered before the error");
         });
     }
+
+    it("rejects a service whose folder does not exist, naming its path key and how to create it", async () => {
+        const config = withServices({ hello: {}, billing: {} });
+        const { error, resources } = await rejectedConfig(config, { directories: serviceDirectoriesAt(projectRoot) });
+        const problem = error.problems.find((p) => p.path === "go-services:services.billing.path");
+        assert.ok(problem, error.message);
+        assert.match(problem.allowed, /missing: services\/billing\/ \(no such directory\) \(create one with: npm run new-service -- billing\)/);
+        assert.deepStrictEqual(
+            error.problems.map((p) => p.path),
+            ["go-services:services.billing.path"],
+        );
+        assert.deepStrictEqual(resources, []);
+    });
 
     it("reports every problem of a stack file at once", async () => {
         const { error } = await rejectedConfig({ ...withHello({ port: 1, replicas: 0 }), "go-services:imageTag": "latest" });

@@ -99,7 +99,7 @@ export function evaluateConfig(
 /** Evaluates a config that must be rejected; returns the error and what was registered. */
 export async function rejectedConfig(
     config: Record<string, unknown>,
-    options: { stack?: string } = {},
+    options: { stack?: string; directories?: ServiceDirectoryCheck } = {},
 ): Promise<{ error: InvalidInputError; resources: readonly RegisteredResource[] }> {
     try {
         await evaluateConfig(config, options);
