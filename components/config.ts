@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { checkKubernetesConnection, checkNamespace, KubernetesConnection } from "./environmentSettings";
-import { checkServiceName, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
+import { checkServiceName, defaultPort, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
 import { resolveStackSettings, StackSettings, stackSettingKeys } from "./stackSettings";
 import { closestKey, hiddenSecret, isPlainObject, joinPath, Problems } from "./validation";
 
@@ -28,6 +28,8 @@ export interface StackConfig {
     readonly stack: StackSettings;
     /** The services, sorted by name. */
     readonly services: readonly StackService[];
+    /** Each service's container port, for egress rules between services. */
+    readonly servicePorts: ReadonlyMap<string, number>;
 }
 
 /** Top-level keys besides the shared stack settings. */
@@ -158,10 +160,16 @@ export function readStackConfig(values: ConfigValues, context: { project: string
     const kubernetesConnection = kubernetes as KubernetesConnection<string>;
     return problems.valueOrThrow(
         subjectFor(context.stack),
-        stack && { namespace: namespace as string, kubernetes: kubernetesConnection, stack: stackInput as unknown as StackSettings, services: checked },
+        stack && {
+            namespace: namespace as string,
+            kubernetes: kubernetesConnection,
+            stack: stackInput as unknown as StackSettings,
+            services: checked,
+            servicePorts,
+        },
     );
 }
 
 function portOf(settings: unknown): number {
-    return isPlainObject(settings) && typeof settings.port === "number" ? settings.port : 8080;
+    return isPlainObject(settings) && typeof settings.port === "number" ? settings.port : defaultPort;
 }

@@ -241,6 +241,9 @@ export const servicesRoot = "services";
 /** The golden Dockerfile. */
 export const goldenDockerfile = "docker/go-service.Dockerfile";
 
+/** The port a service listens on unless its settings say otherwise. */
+export const defaultPort = 8080;
+
 /** The longest service name: it must leave room for the stack in the instance label. */
 export const maxServiceNameLength = 40;
 
@@ -299,7 +302,7 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
     if (input.imageTag !== undefined) {
         checkImageTag(input.imageTag, at("imageTag"), problems);
     }
-    const port = optionalInteger(input.port, at("port"), 1024, 65535, 8080, problems);
+    const port = optionalInteger(input.port, at("port"), 1024, 65535, defaultPort, problems);
     const servicePort = optionalInteger(input.servicePort, at("servicePort"), 1, 65535, 80, problems);
     const replicas = optionalInteger(input.replicas, at("replicas"), 1, 50, 1, problems);
     const resources = resolveResources(input.resources, at("resources"), problems);
@@ -627,7 +630,7 @@ function resolveEgressRule(value: unknown, path: string, context: ResolveContext
             problems.add(joinPath(path, "service"), input.service, `must name a service of this stack: ${[...context.servicePorts.keys()].join(", ")}`);
             return undefined;
         }
-        const port = optionalInteger(input.port, joinPath(path, "port"), 1024, 65535, known ?? 8080, problems);
+        const port = optionalInteger(input.port, joinPath(path, "port"), 1024, 65535, known ?? defaultPort, problems);
         return { kind: "service", service: input.service, port };
     }
     const input = checkObject(value, path, ["cidr", "except", "ports"], problems);

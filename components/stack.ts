@@ -36,11 +36,10 @@ export function defineStack(config: StackConfig, secret: (key: string) => pulumi
         namespace: config.namespace,
         connection: { ...config.kubernetes, kubeconfig: kubeconfig === undefined ? undefined : secret(kubeconfig) },
     });
-    const servicePorts = new Map(config.services.map(({ name, settings }) => [name, settings.port ?? 8080]));
     const services: Record<string, ServiceOutputs> = {};
     for (const { name, settings } of config.services) {
         const secretEnv = Object.fromEntries(Object.entries(settings.secretEnv ?? {}).map(([variable, key]) => [variable, secret(key)]));
-        const service = new GoService(name, { ...settings, secretEnv, stack: config.stack, environment, servicePorts, directories });
+        const service = new GoService(name, { ...settings, secretEnv, stack: config.stack, environment, servicePorts: config.servicePorts, directories });
         services[name] = { image: service.imageRef, repositoryUrl: service.repositoryUrl, dnsName: service.dnsName, port: service.port };
     }
     return { namespace: config.namespace, services };

@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Document, isMap, isScalar, isSeq, parseDocument, YAMLMap } from "yaml";
-import { checkServiceName, servicesRoot } from "../components/serviceSettings";
+import { checkServiceName, defaultPort, servicesRoot } from "../components/serviceSettings";
 import { checkInteger, InvalidInputError, Problems } from "../components/validation";
 import { projectRoot } from "./lib/evaluate";
 
@@ -35,7 +35,7 @@ const reservedGoNames = new Set(
 export interface NewServiceRequest {
     /** The service name: a DNS-1123 label. */
     readonly name: string;
-    /** The port the process listens on; written to the stack files when not 8080. */
+    /** The port the process listens on; written to the stack files when not the default. */
     readonly port?: number;
 }
 
@@ -121,7 +121,7 @@ function stackPreset(services: YAMLMap): string | undefined {
 function newServiceSettings(services: YAMLMap, port: number | undefined): Record<string, unknown> {
     const preset = stackPreset(services);
     return {
-        ...(port !== undefined && port !== 8080 ? { port } : {}),
+        ...(port !== undefined && port !== defaultPort ? { port } : {}),
         ...(runsReplicated(services) ? { replicas: 2 } : {}),
         ...(preset ? { resources: preset } : {}),
     };

@@ -12,6 +12,7 @@ import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { stringify } from "yaml";
 import { Evaluation, RegisteredResource } from "./evaluate";
 
@@ -26,7 +27,10 @@ export interface KubernetesObject {
 /** What replaces a secret value in anything written to disk. */
 export const secretPlaceholder = "<secret: set with pulumi config set --secret>";
 
-const secretSignatureKey = "4dabf18193072939515e22adb298388d";
+/** True for a value wrapped in Pulumi's secret envelope, as resource inputs carry secrets. */
+export function isSecretEnvelope(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+}
 
 /** Maps every leaf of a value, keeping its shape. */
 function mapLeaves(value: unknown, leaf: (value: unknown) => unknown): unknown {
@@ -48,8 +52,8 @@ export function redactSecrets(value: unknown): unknown {
         return value.map(redactSecrets);
     }
     if (typeof value === "object" && value !== null) {
-        if (secretSignatureKey in value) {
-            return mapLeaves((value as { value?: unknown }).value, () => secretPlaceholder);
+        if (isSecretEnvelope(value)) {
+            return mapLeaves(value.value, () => secretPlaceholder);
         }
         return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactSecrets(item)]));
     }

@@ -8,6 +8,7 @@ import { program } from "../../components/program";
 import { ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck } from "../../components/serviceSettings";
 import { InvalidInputError, Problem, Problems } from "../../components/validation";
 import { WorkloadSpec } from "../../components/workload";
+import { isSecretEnvelope } from "../../scripts/lib/manifests";
 import { evaluate, Evaluation, EvaluationFailure, loadStackConfig, RegisteredResource, RuntimeConfig, toRuntimeConfig } from "../../scripts/lib/evaluate";
 
 /** A directory check that finds every service folder and file. */
@@ -149,15 +150,6 @@ export function withSecretVariable(stack: string, service: string, variable: str
 /** Reads a nested value by path, e.g. at(obj, "spec", "template", "spec"). */
 export function at(value: unknown, ...keys: (string | number)[]): unknown {
     return keys.reduce<unknown>((current, key) => (current as Record<string | number, unknown> | undefined)?.[key], value);
-}
-
-/** Pulumi's wire envelope for a secret value, as resource inputs carry it. */
-const secretSignatureKey = "4dabf18193072939515e22adb298388d";
-const secretSignature = "1b47061264138c4ac30d75fd1eb44270";
-
-/** True for a value wrapped as a Pulumi secret. */
-export function isSecretEnvelope(value: unknown): value is { value: unknown } {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[secretSignatureKey] === secretSignature;
 }
 
 /**
