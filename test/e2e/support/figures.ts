@@ -104,7 +104,7 @@ export class Figures {
             this.build
                 ? `Images: ${this.build.command} took ${(this.build.durationMs / 1000).toFixed(1)} s (cached layers and Go build cache as this machine had them).`
                 : "Images: not built",
-            "START>READY: median of the starts measured, from the process start podman records to the first 200 on /readyz.",
+            "START>READY: median of the starts measured, from the process start podman records (just after runc starts it) to the first 200 on /readyz.",
             "P50/P99: latency from when each request was due (open loop) over the steady load; SIGTERM>503: the first readiness probe after SIGTERM.",
             "DRAIN OK/FAILED: requests in flight at SIGTERM or sent after it; KILL>LIVENESS/READY: SIGKILL to the failed liveness probe, and to ready again.",
             `Whole e2e run so far: ${total.toFixed(1)} s.`,

@@ -113,7 +113,10 @@ export interface ContainerInspection {
     readonly pid: number;
     readonly exitCode: number;
     readonly oomKilled: boolean;
-    /** When the current (or last) process started, ms since the epoch, as podman recorded it. */
+    /**
+     * When the current (or last) process started, ms since the epoch (with sub-ms digits), as podman
+     * recorded it: just after `runc start` returned, so a little after the process itself started.
+     */
     readonly startedAt: number;
     /** When the last process exited, ms since the epoch (0 before any exit). */
     readonly finishedAt: number;
@@ -129,9 +132,18 @@ export interface ContainerInspection {
     readonly mounts: readonly { readonly destination: string; readonly source: string }[];
 }
 
-function epochMs(text: string): number {
-    const ms = Date.parse(text);
-    return Number.isNaN(ms) || ms < 0 ? 0 : ms;
+/**
+ * Parses a podman timestamp ("2026-11-22T21:50:01.123456789Z", or with an offset) to ms since
+ * the epoch, keeping the sub-millisecond digits that Date.parse drops: start-to-ready of a Go
+ * service is a few ms, so truncating both ends to whole ms could turn it into 0.
+ */
+export function epochMs(text: string): number {
+    const fraction = /^([^.]*T[^.]*)\.(\d+)(.*)$/.exec(text);
+    const whole = Date.parse(fraction ? `${fraction[1] ?? ""}${fraction[3] ?? ""}` : text);
+    if (Number.isNaN(whole) || whole < 0) {
+        return 0;
+    }
+    return fraction ? whole + Number(`0.${fraction[2] ?? "0"}`) * 1000 : whole;
 }
 
 /** Parses the JSON `podman inspect` prints for one container. */
