@@ -117,6 +117,16 @@ function probeOf(prober: KubeletProber, kind: ProbeKind): ProbeSpec {
     return spec;
 }
 
+/** The first moment from now that is `leadMs` before a probe of `kind` is due (probes tick every period). */
+function aheadOfProbe(prober: KubeletProber, kind: ProbeKind, leadMs: number): number {
+    const periodMs = probeOf(prober, kind).periodSeconds * 1000;
+    let at = (prober.nextTickAt(kind) ?? Date.now()) - leadMs;
+    while (at < Date.now()) {
+        at += periodMs;
+    }
+    return at;
+}
+
 /** Longest the kubelet waits for a container to start and turn ready, by its probes. */
 function startupBudgetMs(prober: KubeletProber): number {
     const startup = probeOf(prober, "startup");
@@ -283,10 +293,7 @@ function describeStack(stack: (typeof stacks)[number], workloads: readonly Decla
                     const before = await inspectContainer(running.workload.containerName);
                     assert.strictEqual(before.restartPolicy, "always", "podman inspect HostConfig.RestartPolicy");
 
-                    let killAt = (prober.nextTickAt("liveness") ?? Date.now()) - killBeforeLivenessMs;
-                    while (killAt < Date.now()) {
-                        killAt += liveness.periodSeconds * 1000;
-                    }
+                    const killAt = aheadOfProbe(prober, "liveness", killBeforeLivenessMs);
                     await until(killAt);
                     const killedAt = Date.now();
                     process.kill(before.pid, "SIGKILL");
@@ -415,10 +422,7 @@ function describeStack(stack: (typeof stacks)[number], workloads: readonly Decla
 
                     // SIGTERM half a period before a readiness probe is due, so that the probe meets
                     // the drain and not its end (SHUTDOWN_DRAIN may equal the readiness period).
-                    let sigtermAt = (prober.nextTickAt("readiness") ?? Date.now()) - periodMs / 2;
-                    while (sigtermAt < Date.now()) {
-                        sigtermAt += periodMs;
-                    }
+                    const sigtermAt = aheadOfProbe(prober, "readiness", periodMs / 2);
                     let finishHeld = (): void => undefined;
                     const held = new Promise<void>((resolve) => (finishHeld = resolve));
                     await until(sigtermAt - 100);

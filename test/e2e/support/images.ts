@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { projectRoot } from "../../../scripts/lib/evaluate";
-import { runCommand } from "./command";
+import { lastLines, runCommand } from "./command";
 import { arrayAt, numberAt, stringAt } from "./json";
 
 /** The tag of the images the e2e tests build; also the VERSION stamped in the binaries. */
@@ -40,7 +40,7 @@ export async function buildServiceImages(services: readonly string[]): Promise<I
         const result = await runCommand(command, { cwd: projectRoot });
         const durationMs = Date.now() - started;
         if (result.code !== 0) {
-            throw new Error(`${command.join(" ")} exited ${result.code}:\n${result.stderr.split("\n").slice(-40).join("\n")}`);
+            throw new Error(`${command.join(" ")} exited ${result.code}:\n${lastLines(result.stderr, 40)}`);
         }
         const source = `${command[0] ?? ""} report ${report}`;
         const parsed = JSON.parse(fs.readFileSync(report, "utf8")) as unknown;

@@ -3,20 +3,25 @@
  * always by name, and every pod started is remembered so that it is removed by name at the
  * end, also when a step fails or the run is interrupted.
  */
-import { spawnSync } from "child_process";
+import { spawnSync, SpawnSyncReturns, StdioOptions } from "child_process";
 import { runChecked } from "./command";
 import { arrayAt, booleanAt, numberAt, stringAt } from "./json";
 
 /** The OCI runtime podman runs containers with (the same variable scripts/build-images reads). */
 export const podmanRuntime = process.env.PODMAN_RUNTIME ?? "runc";
 
-function podmanCommand(args: readonly string[]): string[] {
-    return ["podman", "--runtime", podmanRuntime, ...args];
+function withRuntime(args: readonly string[]): string[] {
+    return ["--runtime", podmanRuntime, ...args];
 }
 
 /** Runs podman; resolves with stdout, rejects with podman's stderr on a non-zero exit. */
 export function podman(args: readonly string[]): Promise<string> {
-    return runChecked(podmanCommand(args));
+    return runChecked(["podman", ...withRuntime(args)]);
+}
+
+/** Runs podman synchronously, for where nothing can be awaited (a signal handler, a preflight check). */
+export function podmanSync(args: readonly string[], stdio: StdioOptions = "pipe"): SpawnSyncReturns<string> {
+    return spawnSync("podman", withRuntime(args), { encoding: "utf8", stdio });
 }
 
 /**
@@ -47,9 +52,14 @@ export function rememberPod(name: string): void {
     installSignalCleanup();
 }
 
+/** podman arguments that remove a pod and its containers at once (SIGKILL), and ignore a pod already gone. */
+function podRemoval(name: string): string[] {
+    return ["pod", "rm", "--force", "--ignore", "--time", "0", name];
+}
+
 /** Removes a pod and its containers by name, at once (SIGKILL): the test has what it needs. */
 export async function removePod(name: string): Promise<void> {
-    await podman(["pod", "rm", "--force", "--ignore", "--time", "0", name]);
+    await podman(podRemoval(name));
     startedPods.delete(name);
 }
 
@@ -71,7 +81,7 @@ function installSignalCleanup(): void {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
         process.once(signal, () => {
             for (const name of startedPods) {
-                spawnSync("podman", ["--runtime", podmanRuntime, "pod", "rm", "--force", "--ignore", "--time", "0", name], { stdio: "ignore" });
+                podmanSync(podRemoval(name), "ignore");
             }
             process.exit(signal === "SIGINT" ? 130 : 143);
         });
@@ -94,7 +104,7 @@ export async function containersNamed(prefix: string): Promise<string[]> {
 export async function removeLeftovers(prefix: string): Promise<string[]> {
     const pods = await podsNamed(prefix);
     for (const pod of pods) {
-        await podman(["pod", "rm", "--force", "--ignore", "--time", "0", pod]);
+        await removePod(pod);
     }
     const containers = await containersNamed(prefix);
     for (const container of containers) {

@@ -4,7 +4,7 @@
  * trace from the first podman call.
  */
 import { spawnSync } from "child_process";
-import { podmanRuntime } from "./podman";
+import { podmanRuntime, podmanSync } from "./podman";
 
 const installation = [
     "    apt-get update && apt-get install -y podman runc busybox-static",
@@ -39,7 +39,7 @@ function problems(): string[] {
         }
     }
     if (found.length === 0) {
-        const info = spawnSync("podman", ["--runtime", podmanRuntime, "info", "--format", "{{.Host.CgroupManager}}"], { encoding: "utf8" });
+        const info = podmanSync(["info", "--format", "{{.Host.CgroupManager}}"]);
         if (info.status !== 0) {
             found.push(`podman --runtime ${podmanRuntime} info fails: ${(info.stderr || info.stdout).trim().split("\n").slice(-3).join(" ")}`);
         }
