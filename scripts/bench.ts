@@ -9,6 +9,7 @@
 import { program } from "../components/program";
 import { ServiceDirectoryCheck } from "../components/serviceSettings";
 import { evaluate, toRuntimeConfig } from "./lib/evaluate";
+import { median } from "./lib/stats";
 
 const sizes = [1, 10, 100] as const;
 const allowedGrowth = 1.5;
@@ -30,12 +31,6 @@ async function timeOnce(count: number): Promise<{ ms: number; resources: number 
     const started = process.hrtime.bigint();
     const evaluation = await evaluate({ stack: "bench", config: toRuntimeConfig(stackWith(count)), program: () => program(syntheticDirectories) });
     return { ms: Number(process.hrtime.bigint() - started) / 1e6, resources: evaluation.resources.length };
-}
-
-/** The median; the upper middle value for an even count (runs are odd by default). */
-function median(values: readonly number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 async function main(): Promise<void> {

@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { FixedRateLoad, summarize } from "../support/loadGenerator";
-import { median, percentile } from "../support/stats";
+import { median, percentile } from "../../../scripts/lib/stats";
 
 describe("e2e harness: the load generator", function () {
     this.timeout(10000);

@@ -4,7 +4,7 @@
  * quoted together with the command that produced them.
  */
 import * as fs from "fs";
-import { median } from "./stats";
+import { median } from "../../../scripts/lib/stats";
 
 /** What was measured for one pod. */
 export interface PodFigures {

@@ -6,7 +6,7 @@
  */
 import * as http from "http";
 import { describeOutcome, httpGet, HttpOutcome, HttpTarget } from "./http";
-import { percentile } from "./stats";
+import { percentile } from "../../../scripts/lib/stats";
 
 /** What to send and what counts as a correct answer. */
 export interface LoadOptions {

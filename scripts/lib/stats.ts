@@ -1,4 +1,4 @@
-/** The order statistics the figures are made of: medians of runs, latency percentiles. */
+/** The order statistics figures are made of: medians of runs (npm run bench, the e2e figures), latency percentiles. */
 
 /** The value below which `fraction` of the sorted values lie (nearest rank); NaN for none. */
 export function percentile(sorted: readonly number[], fraction: number): number {
