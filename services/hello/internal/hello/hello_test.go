@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"go-services/services/platform/platformtest"
 )
 
 func TestGreet(t *testing.T) {
@@ -34,16 +36,7 @@ func TestGreet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/hello?"+tt.query, nil))
-
-			if rec.Code != tt.wantStatus {
-				t.Errorf("status %d, want %d", rec.Code, tt.wantStatus)
-			}
-			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type %q, want application/json", ct)
-			}
-			if got := strings.TrimSuffix(rec.Body.String(), "\n"); got != tt.wantBody {
-				t.Errorf("body\n%s\nwant\n%s", got, tt.wantBody)
-			}
+			platformtest.CheckAnswer(t, rec, tt.wantStatus, tt.wantBody)
 		})
 	}
 }

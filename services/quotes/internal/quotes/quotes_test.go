@@ -4,8 +4,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
+
+	"go-services/services/platform/platformtest"
 )
 
 // testCatalog has three quotes; tag "b" is on the last two.
@@ -49,7 +50,7 @@ func TestQuoteByID(t *testing.T) {
 			r.SetPathValue("id", tt.id)
 			rec := httptest.NewRecorder()
 			handler.ServeHTTP(rec, r)
-			checkAnswer(t, rec, tt.wantStatus, tt.wantBody)
+			platformtest.CheckAnswer(t, rec, tt.wantStatus, tt.wantBody)
 		})
 	}
 }
@@ -75,7 +76,7 @@ func TestRandomQuote(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/quotes/random?"+tt.query, nil))
-			checkAnswer(t, rec, tt.wantStatus, tt.wantBody)
+			platformtest.CheckAnswer(t, rec, tt.wantStatus, tt.wantBody)
 			if cc := rec.Header().Get("Cache-Control"); rec.Code == http.StatusOK && cc != "no-store" {
 				t.Errorf("Cache-Control %q on a random draw, want no-store", cc)
 			}
@@ -96,18 +97,5 @@ func TestRandomQuoteDrawsFromTheWholePool(t *testing.T) {
 	}
 	if want := []int{3, 2, 2}; !slices.Equal(pools, want) {
 		t.Errorf("drew from pools of %v, want %v", pools, want)
-	}
-}
-
-func checkAnswer(t *testing.T, rec *httptest.ResponseRecorder, wantStatus int, wantBody string) {
-	t.Helper()
-	if rec.Code != wantStatus {
-		t.Errorf("status %d, want %d", rec.Code, wantStatus)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type %q, want application/json", ct)
-	}
-	if got := strings.TrimSuffix(rec.Body.String(), "\n"); got != wantBody {
-		t.Errorf("body\n%s\nwant\n%s", got, wantBody)
 	}
 }
