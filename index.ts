@@ -1,12 +1,13 @@
 /**
- * The go-services stack: read and check Pulumi.<stack>.yaml, then declare one GoService
- * per configured service. README.md lists the configuration keys.
+ * The go-services stack: read and check Pulumi.<stack>.yaml, read the source stack of a
+ * promoting stack, then declare one GoService per configured service. README.md lists the
+ * configuration keys.
+ *
+ * Stack outputs: `namespace`, the namespace every service runs in, and `services`, per
+ * service: image (repository@sha256:...), version, repositoryUrl, dnsName, port.
+ * A stack promoting from this one reads `services.<name>.image` and `services.<name>.version`.
  */
 import { program } from "./components/program";
 
-const outputs = program();
-
-/** The namespace every service runs in. */
-export const namespace = outputs.namespace;
-/** Per service: image (by digest), repositoryUrl, dnsName, port. */
-export const services = outputs.services;
+// An async program: the source stack of a promotion is read before anything is registered.
+export = () => program();

@@ -5,9 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { checkKubernetesConnection, checkNamespace, KubernetesConnection } from "./environmentSettings";
+import { Promotion, resolvePromotion } from "./promotion";
 import { checkServiceName, defaultPort, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
 import { resolveStackSettings, StackSettings, stackSettingKeys } from "./stackSettings";
-import { closestKey, hiddenSecret, isPlainObject, joinPath, Problems } from "./validation";
+import { closestKey, hiddenSecret, isPlainObject, joinPath, PlainObject, Problems } from "./validation";
 
 /** Config values of the project, by key without the "<project>:" prefix, as Pulumi hands them over (strings). */
 export type ConfigValues = Readonly<Record<string, string>>;
@@ -24,8 +25,10 @@ export interface StackConfig {
     readonly namespace: string;
     /** How to reach the cluster; `kubeconfig` is the name of a secret config key. */
     readonly kubernetes: KubernetesConnection<string>;
-    /** Settings every service shares, checked. */
-    readonly stack: StackSettings;
+    /** Settings every service shares, checked; `registry.passwordSecret` is the name of a secret config key. */
+    readonly stack: StackSettings<string>;
+    /** Where the images of services without an `image` of their own come from, when not built here. */
+    readonly promotion?: Promotion;
     /** The services, sorted by name. */
     readonly services: readonly StackService[];
     /** Each service's container port, for egress rules between services. */
@@ -33,10 +36,10 @@ export interface StackConfig {
 }
 
 /** Top-level keys besides the shared stack settings. */
-const environmentKeys = ["namespace", "kubernetes", "services"] as const;
+const environmentKeys = ["namespace", "kubernetes", "promotion", "services"] as const;
 
 /** Keys whose values are maps (JSON text in Pulumi's config environment). */
-const mapKeys = new Set(["registry", "baseImages", "kubernetes", "services"]);
+const mapKeys = new Set(["registry", "baseImages", "kubernetes", "promotion", "services"]);
 
 /** The namespace when none is configured. */
 export const defaultNamespace = "go-services";
@@ -106,6 +109,10 @@ export function readStackConfig(values: ConfigValues, context: { project: string
     if (checkKubernetesConnection(kubernetes, joinPath(root, "kubernetes"), problems) && isPlainObject(kubernetes) && kubernetes.kubeconfig !== undefined) {
         noteSecret(kubernetes.kubeconfig, joinPath(joinPath(root, "kubernetes"), "kubeconfig"));
     }
+    const registry = parsed.registry;
+    if (isPlainObject(registry) && registry.kind === "oci" && registry.passwordSecret !== undefined) {
+        noteSecret(registry.passwordSecret, joinPath(joinPath(root, "registry"), "passwordSecret"));
+    }
     for (const [name, settings] of Object.entries(services ?? {})) {
         const secretEnv = isPlainObject(settings) && isPlainObject(settings.secretEnv) ? settings.secretEnv : {};
         for (const [variable, reference] of Object.entries(secretEnv)) {
@@ -118,24 +125,20 @@ export function readStackConfig(values: ConfigValues, context: { project: string
             problems.add(
                 joinPath(root, key),
                 hiddenSecret,
-                `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys: ${known.join(", ")}, and keys named by a secretEnv or kubernetes.kubeconfig entry`,
+                `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys: ${known.join(", ")}, and keys named by a secretEnv, kubernetes.kubeconfig or registry.passwordSecret entry`,
             );
         }
     }
 
     const namespace = parsed.namespace ?? defaultNamespace;
     checkNamespace(namespace, joinPath(root, "namespace"), problems);
-    if (parsed.imageTag === undefined) {
-        problems.add(
-            joinPath(root, "imageTag"),
-            undefined,
-            `is required: the version every service is built and deployed as, e.g. pulumi config set ${context.project}:imageTag v1.4.2`,
-        );
-    }
-    const stackInput = Object.fromEntries(stackSettingKeys.filter((key) => parsed[key] !== undefined).map((key) => [key, parsed[key]]));
-    const stack = parsed.imageTag === undefined ? undefined : resolveStackSettings(stackInput, root, context, problems);
-
+    const promotion = parsed.promotion === undefined ? undefined : resolvePromotion(parsed.promotion, joinPath(root, "promotion"), context, problems);
+    const promotedFrom = parsed.promotion === undefined ? undefined : (promotion?.fromStack ?? `the stack ${joinPath(root, "promotion")}.fromStack names`);
     const servicesPath = joinPath(root, "services");
+    checkVersionSource(parsed.imageTag, services ?? {}, promotedFrom, root, context.project, problems);
+    const stackInput = Object.fromEntries(stackSettingKeys.filter((key) => parsed[key] !== undefined).map((key) => [key, parsed[key]]));
+    const stack = resolveStackSettings(stackInput, root, context, problems);
+
     if (!services || Object.keys(services).length === 0) {
         problems.add(
             servicesPath,
@@ -152,7 +155,7 @@ export function readStackConfig(values: ConfigValues, context: { project: string
             continue;
         }
         const raw = services?.[name] ?? {};
-        if (resolveServiceSettings(raw, path, { name, servicePorts, directories: context.directories }, problems)) {
+        if (resolveServiceSettings(raw, path, { name, servicePorts, directories: context.directories, promotedFrom }, problems)) {
             checked.push({ name, settings: raw });
         }
     }
@@ -163,7 +166,8 @@ export function readStackConfig(values: ConfigValues, context: { project: string
         stack && {
             namespace: namespace as string,
             kubernetes: kubernetesConnection,
-            stack: stackInput as unknown as StackSettings,
+            stack: stackInput as unknown as StackSettings<string>,
+            ...(promotion ? { promotion } : {}),
             services: checked,
             servicePorts,
         },
@@ -172,4 +176,50 @@ export function readStackConfig(values: ConfigValues, context: { project: string
 
 function portOf(settings: unknown): number {
     return isPlainObject(settings) && typeof settings.port === "number" ? settings.port : defaultPort;
+}
+
+/**
+ * Checks that every service has a version for its app.kubernetes.io/version label and that a
+ * stack-wide imageTag is used: a built image is built as the service's or the stack's imageTag;
+ * a given image needs one of them too, since the reference itself names no version; a promoted
+ * image carries the version its source stack exports.
+ */
+function checkVersionSource(
+    imageTag: unknown,
+    services: PlainObject,
+    promotedFrom: string | undefined,
+    root: string,
+    project: string,
+    problems: Problems,
+): void {
+    const entries = Object.entries(services).map(([name, raw]) => {
+        const settings = isPlainObject(raw) ? raw : {};
+        const given = settings.image !== undefined;
+        return { name, given, builtHere: !given && promotedFrom === undefined, ownTag: settings.imageTag !== undefined };
+    });
+    const built = entries.filter((entry) => entry.builtHere);
+    const givenWithoutTag = entries.filter((entry) => entry.given && !entry.ownTag);
+    if (imageTag === undefined) {
+        if (built.some((entry) => !entry.ownTag)) {
+            problems.add(
+                joinPath(root, "imageTag"),
+                undefined,
+                `is required: the version every service is built and deployed as, e.g. pulumi config set ${project}:imageTag v1.4.2`,
+            );
+        }
+        for (const { name } of givenWithoutTag) {
+            const at = joinPath(joinPath(joinPath(root, "services"), name), "imageTag");
+            problems.add(
+                at,
+                undefined,
+                `is required with ${joinPath(joinPath(joinPath(root, "services"), name), "image")} (or set ${joinPath(root, "imageTag")}): the version that image was built as, for the app.kubernetes.io/version label`,
+            );
+        }
+    } else if (entries.length > 0 && built.length === 0 && givenWithoutTag.length === 0) {
+        problems.add(
+            joinPath(root, "imageTag"),
+            imageTag,
+            `is not used: no service is built here or given an image without an imageTag of its own${promotedFrom === undefined ? "" : `, and a promoted service carries the version ${promotedFrom} exports`}; remove it`,
+        );
+    }
 }

@@ -14,10 +14,13 @@ import { localServiceDirectories } from "./serviceDirectory";
 import { ImageDestination, ServiceImage } from "./serviceImage";
 import { checkServiceName, ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings, serviceSettingKeys } from "./serviceSettings";
 import { platformNodes, releaseCommit, ResolvedStackSettings, resolveStackSettings, StackSettings } from "./stackSettings";
-import { Problems } from "./validation";
+import { joinPath, Problems, repositoryOf } from "./validation";
 import { buildDeployment } from "./workload";
 
-/** Arguments of {@link GoService}: the service's own settings plus the stack's shared ones. */
+/**
+ * Arguments of {@link GoService}: the service's own settings plus the stack's shared ones.
+ * With `image` set, nothing is built or pushed: no repository, no docker.Image, no cloud call.
+ */
 export interface GoServiceArgs extends ServiceSettings<pulumi.Input<string>> {
     /** Settings every service of the stack shares (version, registry, platform). */
     stack: StackSettings;
@@ -34,6 +37,7 @@ export interface GoServicePlan {
     identity: ServiceIdentity;
     settings: ResolvedSettings;
     stack: ResolvedStackSettings;
+    /** The version: the image tag built, or the one a given image was built as. */
     tag: string;
     commit: string;
 }
@@ -53,19 +57,30 @@ export function planGoService(name: string, args: GoServiceArgs, context: { stac
     const resolved = stack && settings ? { stack, settings } : undefined;
     const { stack: stackSettings, settings: serviceSettings } = problems.valueOrThrow(subject, resolved);
     const tag = serviceSettings.imageTag ?? stackSettings.imageTag;
+    if (tag === undefined) {
+        const given = serviceSettings.image !== undefined;
+        problems.add(
+            given ? joinPath(subject, "imageTag") : `${subject} stack.imageTag`,
+            undefined,
+            given
+                ? "is required with image (or stack.imageTag): the version the image was built as, for the app.kubernetes.io/version label"
+                : "is required (or the service's imageTag): the version the image is built and deployed as",
+        );
+    }
+    const version = problems.valueOrThrow(subject, tag);
     return {
         identity: {
             name,
             namespace: args.environment.namespace,
             stack: context.stack,
             project: context.project,
-            version: tag,
+            version,
             component: serviceSettings.component,
         },
         settings: serviceSettings,
         stack: stackSettings,
-        tag,
-        commit: releaseCommit(stackSettings, tag),
+        tag: version,
+        commit: releaseCommit(stackSettings, version),
     };
 }
 
@@ -73,8 +88,10 @@ export function planGoService(name: string, args: GoServiceArgs, context: { stac
 export class GoService extends pulumi.ComponentResource {
     /** The image the Deployment runs: repository@sha256:... (the tag for local builds). */
     public readonly imageRef: pulumi.Output<string>;
-    /** The repository the image was pushed to (its local name for local builds). */
+    /** The repository the image was pushed to (its local name for local builds; a given image's repository). */
     public readonly repositoryUrl: pulumi.Output<string>;
+    /** The version the image was built as: the app.kubernetes.io/version label. */
+    public readonly version: pulumi.Output<string>;
     /** In-cluster DNS name of the Service. */
     public readonly dnsName: pulumi.Output<string>;
     /** Port of the Service. */
@@ -90,24 +107,31 @@ export class GoService extends pulumi.ComponentResource {
         this.plan = plan;
         const { identity, settings, stack } = plan;
 
-        const destination = this.imageDestination(name, plan);
-        this.repositoryUrl = pulumi.output(destination.kind === "ecr" ? destination.repositoryUrl : destination.localName);
-        const image = new ServiceImage(
-            name,
-            {
-                serviceDirectory: settings.directory,
-                dockerfile: settings.dockerfile,
-                tag: plan.tag,
-                commit: plan.commit,
-                platform: stack.platform,
-                buildOnPreview: stack.buildOnPreview,
-                destination,
-                baseImages: stack.baseImages,
-                sourceUrl: stack.sourceUrl,
-            },
-            { parent: this },
-        );
-        this.imageRef = image.imageRef;
+        if (settings.image === undefined) {
+            const destination = this.imageDestination(name, plan);
+            this.repositoryUrl = pulumi.output(destination.kind === "local" ? destination.localName : destination.repositoryUrl);
+            const image = new ServiceImage(
+                name,
+                {
+                    serviceDirectory: settings.directory,
+                    dockerfile: settings.dockerfile,
+                    tag: plan.tag,
+                    commit: plan.commit,
+                    platform: stack.platform,
+                    buildOnPreview: stack.buildOnPreview,
+                    destination,
+                    baseImages: stack.baseImages,
+                    sourceUrl: stack.sourceUrl,
+                },
+                { parent: this },
+            );
+            this.imageRef = image.imageRef;
+        } else {
+            // Built elsewhere, once: deployed exactly as given, by digest.
+            this.repositoryUrl = pulumi.output(repositoryOf(settings.image));
+            this.imageRef = pulumi.output(settings.image);
+        }
+        this.version = pulumi.output(plan.tag);
 
         const environment = args.environment;
         const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider: environment.provider, dependsOn: [environment.namespaceResource] };
@@ -131,7 +155,7 @@ export class GoService extends pulumi.ComponentResource {
 
         this.dnsName = pulumi.output(clusterDnsName(identity));
         this.port = pulumi.output(settings.servicePort);
-        this.registerOutputs({ imageRef: this.imageRef, repositoryUrl: this.repositoryUrl, dnsName: this.dnsName, port: this.port });
+        this.registerOutputs({ imageRef: this.imageRef, repositoryUrl: this.repositoryUrl, version: this.version, dnsName: this.dnsName, port: this.port });
     }
 
     private imageDestination(name: string, plan: GoServicePlan): ImageDestination {
@@ -141,6 +165,14 @@ export class GoService extends pulumi.ComponentResource {
                 return { kind: "local", localName: `localhost/${plan.identity.project}/${name}` };
             case "existing":
                 return { kind: "ecr", repositoryUrl: `${registry.url}/${name}`, registryId: registry.registryId };
+            case "oci": {
+                const credentials = registry.credentials;
+                return {
+                    kind: "oci",
+                    repositoryUrl: `${registry.url}/${name}`,
+                    ...(credentials ? { credentials: { username: credentials.username, password: credentials.password as pulumi.Input<string> } } : {}),
+                };
+            }
             case "managed": {
                 const repository = new EcrRepository(
                     name,

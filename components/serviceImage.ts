@@ -26,6 +26,14 @@ export type ImageDestination =
           registryId: pulumi.Input<string>;
       }
     | {
+          /** Push to any OCI registry. */
+          kind: "oci";
+          /** `<registry host>[:<port>]/<path>/<name>`, e.g. ghcr.io/acme/hello or localhost:5001/hello. */
+          repositoryUrl: string;
+          /** Push credentials; without them the Docker engine's own login is used (or none, for an open registry). */
+          credentials?: { username: string; password: pulumi.Input<string> };
+      }
+    | {
           /** Build only; the image stays in the local Docker engine under `localName`. */
           kind: "local";
           /** Image repository name in the local engine, e.g. localhost/go-services/hello. */
@@ -82,7 +90,7 @@ export class ServiceImage extends pulumi.ComponentResource {
     constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("go-services:index:ServiceImage", name, {}, opts);
         const destination = args.destination;
-        const repository = destination.kind === "ecr" ? destination.repositoryUrl : destination.localName;
+        const repository = destination.kind === "local" ? destination.localName : destination.repositoryUrl;
         const imageName = pulumi.interpolate`${repository}:${args.tag}`;
         const build: docker.types.input.DockerBuild = {
             context: servicesRoot,
@@ -107,6 +115,16 @@ export class ServiceImage extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
+            this.imageRef = this.image.repoDigest;
+        } else if (destination.kind === "oci") {
+            const credentials = destination.credentials;
+            // The password goes in as a Pulumi secret, so it is encrypted in the state and never printed.
+            const registry = credentials && {
+                server: destination.repositoryUrl.split("/")[0] ?? destination.repositoryUrl,
+                username: credentials.username,
+                password: pulumi.secret(credentials.password),
+            };
+            this.image = new docker.Image(name, { imageName, build, buildOnPreview: args.buildOnPreview, ...(registry ? { registry } : {}) }, { parent: this });
             this.imageRef = this.image.repoDigest;
         } else {
             this.image = new docker.Image(name, { imageName, build, buildOnPreview: args.buildOnPreview, skipPush: true }, { parent: this });

@@ -9,6 +9,7 @@ import { compareQuantities, parseQuantity } from "./quantity";
 import { defaultPreset, PresetName, presetNames, ResourceAmounts, ResourceRequirements, resourcePresets } from "./presets";
 import {
     checkBoolean,
+    checkDigestReference,
     checkDnsLabel,
     checkEnvName,
     checkImageTag,
@@ -68,7 +69,14 @@ export interface ServiceSettings<TSecret = unknown> {
     path?: string;
     /** Dockerfile used to build the image, relative to the project. Default `docker/go-service.Dockerfile`. */
     dockerfile?: string;
-    /** Image tag for this service, overriding the stack's `imageTag`. */
+    /**
+     * Deploy this image instead of building one: `<repository>@sha256:<64 hex>`, by digest only
+     * (a tag is refused). No repository and no image build is created for the service, and its
+     * version label comes from `imageTag` (the service's, else the stack's), which is then required.
+     * Default: the image is built from `path` (or promoted, see the stack's `promotion.fromStack`).
+     */
+    image?: string;
+    /** Image tag for this service, overriding the stack's `imageTag`; with `image`, the version that image was built as. */
     imageTag?: string;
     /** Port the process listens on (its PORT variable). 1024-65535, default 8080. */
     port?: number;
@@ -165,6 +173,8 @@ export interface ResolvedSettings {
     /** The folder's name under services/: the Dockerfile's SERVICE argument. */
     directory: string;
     dockerfile: string;
+    /** The image to deploy when it is not built here (`<repository>@sha256:...`). */
+    image?: string;
     imageTag?: string;
     port: number;
     servicePort: number;
@@ -196,6 +206,7 @@ export interface ResolvedSettings {
 export const serviceSettingKeys = [
     "path",
     "dockerfile",
+    "image",
     "imageTag",
     "port",
     "servicePort",
@@ -279,6 +290,11 @@ export interface ResolveContext {
     servicePorts?: ReadonlyMap<string, number>;
     /** File system checks; skipped when omitted. */
     directories?: ServiceDirectoryCheck;
+    /**
+     * The stack this service's image is promoted from (`<org>/<project>/<stack>`), when the
+     * stack promotes and the service names no image of its own: nothing is built for it then.
+     */
+    promotedFrom?: string;
 }
 
 /**
@@ -293,14 +309,41 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
     }
     const at = (key: string) => joinPath(path, key);
 
+    const image = input.image === undefined || checkDigestReference(input.image, at("image"), problems) ? input.image : undefined;
     const servicePath = input.path ?? `${servicesRoot}/${context.name}`;
-    const directory = checkServicePath(servicePath, at("path"), context, problems);
     const dockerfile = input.dockerfile ?? goldenDockerfile;
-    if (checkRelativePath(dockerfile, at("dockerfile"), problems) && context.directories && !context.directories.fileExists(dockerfile)) {
-        problems.add(at("dockerfile"), dockerfile, "must name an existing Dockerfile, relative to the project directory");
+    const notBuiltBecause =
+        input.image !== undefined
+            ? `the image is given (${at("image")})`
+            : context.promotedFrom === undefined
+              ? undefined
+              : `the image is promoted from ${context.promotedFrom}`;
+    let directory: string | undefined = context.name;
+    if (notBuiltBecause === undefined) {
+        directory = checkServicePath(servicePath, at("path"), context, problems);
+        if (checkRelativePath(dockerfile, at("dockerfile"), problems) && context.directories && !context.directories.fileExists(dockerfile)) {
+            problems.add(at("dockerfile"), dockerfile, "must name an existing Dockerfile, relative to the project directory");
+        }
+    } else {
+        for (const key of ["path", "dockerfile"] as const) {
+            if (input[key] !== undefined) {
+                problems.add(
+                    at(key),
+                    input[key],
+                    `must be left out: it only says how to build the image, and nothing is built for this service: ${notBuiltBecause}`,
+                );
+            }
+        }
     }
     if (input.imageTag !== undefined) {
         checkImageTag(input.imageTag, at("imageTag"), problems);
+        if (input.image === undefined && context.promotedFrom !== undefined) {
+            problems.add(
+                at("imageTag"),
+                input.imageTag,
+                `must be left out: a promoted service is labelled with the version ${context.promotedFrom} exports for it (services.<name>.version), which is what its /version answers`,
+            );
+        }
     }
     const port = optionalInteger(input.port, at("port"), 1024, 65535, defaultPort, problems);
     const servicePort = optionalInteger(input.servicePort, at("servicePort"), 1, 65535, 80, problems);
@@ -339,6 +382,7 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
         path: servicePath as string,
         directory,
         dockerfile: dockerfile as string,
+        ...(image === undefined ? {} : { image }),
         imageTag: input.imageTag as string | undefined,
         port,
         servicePort,

@@ -3,8 +3,21 @@
  * build platform. A stack file gives these as top-level keys (`go-services:imageTag`...);
  * TypeScript callers pass one StackSettings object to every GoService.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { EcrSettings, ResolvedEcrSettings, resolveEcrSettings } from "./ecrSettings";
-import { checkBoolean, checkCommit, checkImageTag, checkObject, checkOneOf, commitFromTag, isPlainObject, joinPath, Problems } from "./validation";
+import {
+    checkBoolean,
+    checkCommit,
+    checkImageTag,
+    checkObject,
+    checkOneOf,
+    checkRegistryUrl,
+    commitFromTag,
+    hiddenSecret,
+    isPlainObject,
+    joinPath,
+    Problems,
+} from "./validation";
 
 /** Platforms an image can be built for. */
 export const platforms = ["linux/amd64", "linux/arm64"] as const;
@@ -18,8 +31,11 @@ export const platformNodes: Readonly<Record<Platform, { os: string; arch: string
     "linux/arm64": { os: "linux", arch: "arm64" },
 };
 
-/** Where images are stored. */
-export type RegistryChoice =
+/**
+ * Where images are stored. `TSecret` is how a secret is given: a Pulumi secret in TypeScript,
+ * the name of a secret config key in a stack file.
+ */
+export type RegistryChoice<TSecret = pulumi.Input<string>> =
     | {
           /** Create an ECR repository per service (the default). */
           kind: "managed";
@@ -35,14 +51,27 @@ export type RegistryChoice =
           url: string;
       }
     | {
+          /** Push to any OCI registry (ghcr.io, Harbor, a kind cluster's local registry): `<url>/<service>`. */
+          kind: "oci";
+          /** `<host>[:<port>][/<path>]`, no scheme: `ghcr.io/acme`, `harbor.example.com/team`, `localhost:5001`. */
+          url: string;
+          /** User to push as. Default: none (the Docker engine's own login, or an open registry). Requires `passwordSecret`. */
+          username?: string;
+          /** Its password or token: a Pulumi secret (in a stack file, the name of a secret config key). Requires `username`. */
+          passwordSecret?: TSecret;
+      }
+    | {
           /** Build only, never push: no cloud account needed (the local stack). */
           kind: "local";
       };
 
-/** Settings shared by every service of a stack. */
-export interface StackSettings {
-    /** Image tag of every service that sets none: semver (v1.4.2) or git-<sha>; never `latest`. Required. */
-    imageTag: string;
+/** Settings shared by every service of a stack; `TSecret` as in {@link RegistryChoice}. */
+export interface StackSettings<TSecret = pulumi.Input<string>> {
+    /**
+     * Image tag of every service that sets none: semver (v1.4.2) or git-<sha>; never `latest`.
+     * Required when a service builds its image, or is given one (`image`) without its own `imageTag`.
+     */
+    imageTag?: string;
     /** Commit the images are built from. Default: the sha of a git-<sha> tag, else "unknown". */
     commit?: string;
     /** Image platform; also the pods' nodeSelector. linux/amd64 or linux/arm64, default linux/amd64. */
@@ -50,20 +79,23 @@ export interface StackSettings {
     /** Build images during `pulumi preview` too, so a broken build fails the preview. Default false. */
     buildOnPreview?: boolean;
     /** Where images go. Default `{ kind: managed }`. */
-    registry?: RegistryChoice;
+    registry?: RegistryChoice<TSecret>;
     /** Base images for the Dockerfile (GO_IMAGE, RUNTIME_IMAGE), e.g. from a company mirror. Default: official images. */
     baseImages?: { go?: string; runtime?: string };
     /** Source repository URL for the images' org.opencontainers.image.source label. */
     sourceUrl?: string;
 }
 
-/** Where images go, after checking. */
+/** Where images go, after checking; `credentials.password` is whatever the caller gave as the secret. */
 export type ResolvedRegistry =
-    { kind: "managed"; repositoryPrefix: string; ecr: ResolvedEcrSettings } | { kind: "existing"; url: string; registryId: string } | { kind: "local" };
+    | { kind: "managed"; repositoryPrefix: string; ecr: ResolvedEcrSettings }
+    | { kind: "existing"; url: string; registryId: string }
+    | { kind: "oci"; url: string; credentials?: { username: string; password: unknown } }
+    | { kind: "local" };
 
 /** Stack settings after checking and defaults. */
 export interface ResolvedStackSettings {
-    imageTag: string;
+    imageTag?: string;
     commit?: string;
     platform: Platform;
     buildOnPreview: boolean;
@@ -100,7 +132,9 @@ export function resolveStackSettings(
     }
     const before = problems.count;
     const at = (key: string) => joinPath(path, key);
-    checkImageTag(input.imageTag, at("imageTag"), problems);
+    if (input.imageTag !== undefined) {
+        checkImageTag(input.imageTag, at("imageTag"), problems);
+    }
     if (input.commit !== undefined) {
         checkCommit(input.commit, at("commit"), problems);
     }
@@ -122,7 +156,7 @@ export function resolveStackSettings(
         return undefined;
     }
     return {
-        imageTag: input.imageTag as string,
+        imageTag: input.imageTag as string | undefined,
         commit: input.commit as string | undefined,
         platform: platform as Platform,
         buildOnPreview,
@@ -134,7 +168,7 @@ export function resolveStackSettings(
 
 function resolveRegistry(raw: unknown, path: string, context: { project: string; stack: string }, problems: Problems): ResolvedRegistry | undefined {
     const kind = isPlainObject(raw) ? raw.kind : undefined;
-    if (!checkOneOf(kind, joinPath(path, "kind"), ["managed", "existing", "local"] as const, problems)) {
+    if (!checkOneOf(kind, joinPath(path, "kind"), ["managed", "existing", "oci", "local"] as const, problems)) {
         return undefined;
     }
     switch (kind) {
@@ -150,6 +184,8 @@ function resolveRegistry(raw: unknown, path: string, context: { project: string;
             }
             return { kind, url, registryId };
         }
+        case "oci":
+            return resolveOciRegistry(raw, path, problems);
         case "managed": {
             const input = checkObject(raw, path, ["kind", "repositoryPrefix", "ecr"], problems);
             if (!input) {
@@ -168,4 +204,31 @@ function resolveRegistry(raw: unknown, path: string, context: { project: string;
             return ecr ? { kind, repositoryPrefix, ecr } : undefined;
         }
     }
+}
+
+function resolveOciRegistry(raw: unknown, path: string, problems: Problems): ResolvedRegistry | undefined {
+    const input = checkObject(raw, path, ["kind", "url", "username", "passwordSecret"], problems);
+    if (!input) {
+        return undefined;
+    }
+    const before = problems.count;
+    checkRegistryUrl(input.url, joinPath(path, "url"), problems);
+    const { username, passwordSecret } = input;
+    if (username !== undefined && (typeof username !== "string" || !/^\S+$/.test(username))) {
+        problems.add(joinPath(path, "username"), username, "must be the user name to push as, without spaces");
+    }
+    if (username !== undefined && passwordSecret === undefined) {
+        problems.add(joinPath(path, "passwordSecret"), undefined, "is required with username: the secret holding the password or access token");
+    }
+    if (passwordSecret !== undefined && username === undefined) {
+        problems.add(joinPath(path, "username"), undefined, "is required with passwordSecret: the user the password belongs to");
+    }
+    if (passwordSecret === null) {
+        problems.add(joinPath(path, "passwordSecret"), hiddenSecret, "must be the secret holding the password or access token");
+    }
+    if (problems.count > before) {
+        return undefined;
+    }
+    const url = input.url as string;
+    return username === undefined ? { kind: "oci", url } : { kind: "oci", url, credentials: { username: username as string, password: passwordSecret } };
 }

@@ -204,6 +204,47 @@ export function checkImageTag(value: unknown, path: string, problems: Problems):
     return true;
 }
 
+/**
+ * An image repository as the OCI distribution spec names it: an optional registry host
+ * (with a port), then lower-case path components separated by '/'.
+ */
+const registryHost = String.raw`(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?`;
+const pathComponent = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const repositoryName = String.raw`(?:${registryHost}/)?${pathComponent}(?:/${pathComponent})*`;
+const digestReference = new RegExp(String.raw`^(${repositoryName})@sha256:[0-9a-f]{64}$`);
+const registryUrl = new RegExp(String.raw`^${registryHost}(?:/${pathComponent})*$`);
+
+/** What an image given by digest may look like; shown in errors and documentation. */
+export const digestReferenceRule =
+    "must be an image pinned by digest: <repository>@sha256:<64 lower-case hex digits>, e.g. ghcr.io/acme/hello@sha256:3f9c...; a tag (:v1.4.2, :latest) is refused, also next to a digest, because a tag can be moved to other content";
+
+/** An image reference pinned by digest and nothing else: `<repository>@sha256:<64 hex>`. */
+export function checkDigestReference(value: unknown, path: string, problems: Problems): value is string {
+    if (typeof value !== "string" || value.length > 512 || !digestReference.test(value)) {
+        problems.add(path, value, digestReferenceRule);
+        return false;
+    }
+    return true;
+}
+
+/** The repository of a digest reference checked by {@link checkDigestReference}: everything before the '@'. */
+export function repositoryOf(reference: string): string {
+    return reference.slice(0, reference.indexOf("@"));
+}
+
+/** A registry URL without a scheme: `<host>[:<port>][/<path>]`, e.g. ghcr.io/acme or localhost:5001. */
+export function checkRegistryUrl(value: unknown, path: string, problems: Problems): value is string {
+    if (typeof value !== "string" || value.length > 255 || !registryUrl.test(value)) {
+        problems.add(
+            path,
+            value,
+            "must be a registry URL without a scheme: <host>[:<port>][/<lower-case path>], e.g. ghcr.io/acme, harbor.example.com/team or localhost:5001",
+        );
+        return false;
+    }
+    return true;
+}
+
 /** The commit the tag was built from when the tag names one (git-<sha>). */
 export function commitFromTag(tag: string): string | undefined {
     return gitTag.test(tag) ? tag.slice("git-".length) : undefined;

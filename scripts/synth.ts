@@ -4,8 +4,9 @@
  *
  * Evaluates the program offline (mocks: no cloud, no cluster, no Pulumi CLI) and writes
  * every Kubernetes object as YAML, one file per object, plus cloud.yaml summarising the
- * ECR repositories and images. Values only the cloud knows are written as placeholders
- * (AWS_ACCOUNT_ID, sha256:DIGEST_KNOWN_AFTER_PUSH); secrets are never written.
+ * ECR repositories and images and the stacks images are promoted from. Values only the cloud
+ * knows are written as placeholders (AWS_ACCOUNT_ID, sha256:DIGEST_KNOWN_AFTER_PUSH), also
+ * for images promoted from another committed stack; secrets are never written.
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -2,7 +2,16 @@ import * as assert from "assert";
 import { readStackConfig } from "../components/config";
 import { serviceDirectoriesAt } from "../components/serviceDirectory";
 import { projectRoot } from "../scripts/lib/evaluate";
-import { baseStackConfig, evaluateConfig, everyDirectoryExists, rejectedConfig, resource } from "./support/fixtures";
+import {
+    baseStackConfig,
+    evaluateConfig,
+    everyDirectoryExists,
+    isSecretAt,
+    plaintextLeaks,
+    rejectedConfig,
+    resource,
+    resourcesOfType,
+} from "./support/fixtures";
 
 type Config = Record<string, unknown>;
 
@@ -139,7 +148,7 @@ const badCases: BadCase[] = [
         what: "an unknown registry kind",
         config: { ...baseStackConfig(), "go-services:registry": { kind: "dockerhub" } },
         key: "go-services:registry.kind",
-        allowed: /managed, existing, local/,
+        allowed: /managed, existing, oci, local/,
     },
     {
         what: "an existing registry that is not ECR",
@@ -181,10 +190,138 @@ const badCases: BadCase[] = [
     },
 ];
 
+const digest = `sha256:${"ab".repeat(32)}`;
+const devImage = (service: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/${service}@${digest}`;
+
+/** A (dev) stack promoting from acme/go-services/staging; `hello` and `quotes` have no image of their own. */
+function promoting(hello: Record<string, unknown> = { resources: "nano" }): Config {
+    const config: Config = {
+        ...withHello(hello),
+        "go-services:promotion": { fromStack: "acme/go-services/staging" },
+    };
+    delete config["go-services:imageTag"];
+    return config;
+}
+
+/** The base stack without its imageTag. */
+function withoutImageTag(config: Config): Config {
+    const copy = { ...config };
+    delete copy["go-services:imageTag"];
+    return copy;
+}
+
+const imageCases: BadCase[] = [
+    {
+        what: "a given image named by tag",
+        config: withHello({ image: "ghcr.io/acme/hello:v1.4.2", imageTag: "v1.4.2" }),
+        key: "go-services:services.hello.image",
+        value: '"ghcr.io/acme/hello:v1.4.2"',
+        allowed: /pinned by digest: <repository>@sha256:<64 lower-case hex digits>.*a tag \(:v1\.4\.2, :latest\) is refused/,
+    },
+    {
+        what: "a given image with both a tag and a digest",
+        config: withHello({ image: `ghcr.io/acme/hello:v1.4.2@${digest}`, imageTag: "v1.4.2" }),
+        key: "go-services:services.hello.image",
+        allowed: /also next to a digest/,
+    },
+    {
+        what: "a given image without any version",
+        config: withoutImageTag(withServices({ hello: { image: devImage("hello") }, quotes: { image: devImage("quotes"), imageTag: "v1.0.0" } })),
+        key: "go-services:services.hello.imageTag",
+        value: "(missing)",
+        allowed: /is required with go-services:services\.hello\.image \(or set go-services:imageTag\): the version that image was built as/,
+    },
+    {
+        what: "a build setting next to a given image",
+        config: withHello({ image: devImage("hello"), path: "services/hello" }),
+        key: "go-services:services.hello.path",
+        allowed: /must be left out: .*nothing is built for this service: the image is given \(go-services:services\.hello\.image\)/,
+    },
+    {
+        what: "a stack imageTag that no service uses",
+        config: withServices({ hello: { image: devImage("hello"), imageTag: "v1.0.0" }, quotes: { image: devImage("quotes"), imageTag: "v1.0.0" } }),
+        key: "go-services:imageTag",
+        value: '"git-3f9c2ab"',
+        allowed: /is not used: no service is built here or given an image without an imageTag of its own; remove it/,
+    },
+    {
+        what: "a promotion source that is not fully qualified",
+        config: { ...promoting(), "go-services:promotion": { fromStack: "dev" } },
+        key: "go-services:promotion.fromStack",
+        value: '"dev"',
+        allowed: /fully qualified stack name <org>\/<project>\/<stack>/,
+    },
+    {
+        what: "a stack promoting from itself",
+        config: { ...promoting(), "go-services:promotion": { fromStack: "acme/go-services/dev" } },
+        key: "go-services:promotion.fromStack",
+        allowed: /must name another stack/,
+    },
+    {
+        what: "a typo in the promotion settings",
+        config: { ...promoting(), "go-services:promotion": { fromStak: "acme/go-services/staging" } },
+        key: "go-services:promotion.fromStak",
+        allowed: /did you mean "fromStack"/,
+    },
+    {
+        what: "an imageTag on a promoted service",
+        config: promoting({ imageTag: "v1.4.2" }),
+        key: "go-services:services.hello.imageTag",
+        allowed: /must be left out: a promoted service is labelled with the version acme\/go-services\/staging exports for it/,
+    },
+    {
+        what: "a build path on a promoted service",
+        config: promoting({ path: "services/hello" }),
+        key: "go-services:services.hello.path",
+        allowed: /nothing is built for this service: the image is promoted from acme\/go-services\/staging/,
+    },
+    {
+        what: "a stack imageTag in a stack that promotes every service",
+        config: { ...promoting(), "go-services:imageTag": "v1.4.2" },
+        key: "go-services:imageTag",
+        allowed: /is not used: .*a promoted service carries the version acme\/go-services\/staging exports; remove it/,
+    },
+    {
+        what: "an OCI registry URL with a scheme",
+        config: { ...baseStackConfig(), "go-services:registry": { kind: "oci", url: "https://ghcr.io/acme" } },
+        key: "go-services:registry.url",
+        value: '"https://ghcr.io/acme"',
+        allowed: /registry URL without a scheme: <host>\[:<port>\]\[\/<lower-case path>\]/,
+    },
+    {
+        what: "an OCI registry user without a password",
+        config: { ...baseStackConfig(), "go-services:registry": { kind: "oci", url: "ghcr.io/acme", username: "ci-bot" } },
+        key: "go-services:registry.passwordSecret",
+        allowed: /is required with username/,
+    },
+    {
+        what: "an OCI registry password without a user",
+        config: {
+            ...baseStackConfig(),
+            "go-services:registry": { kind: "oci", url: "ghcr.io/acme", passwordSecret: "registryToken" },
+            "go-services:registryToken": { secure: "v1:abc" },
+        },
+        key: "go-services:registry.username",
+        allowed: /is required with passwordSecret/,
+    },
+    {
+        what: "an OCI registry password naming an unset key",
+        config: { ...baseStackConfig(), "go-services:registry": { kind: "oci", url: "ghcr.io/acme", username: "ci-bot", passwordSecret: "registryToken" } },
+        key: "go-services:registry.passwordSecret",
+        allowed: /pulumi config set --secret go-services:registryToken/,
+    },
+    {
+        what: "a key that belongs to another registry kind",
+        config: { ...baseStackConfig(), "go-services:registry": { kind: "oci", url: "ghcr.io/acme", ecr: { keepVersions: 5 } } },
+        key: "go-services:registry.ecr",
+        allowed: /allowed keys: kind, url, username, passwordSecret/,
+    },
+];
+
 describe("stack configuration", () => {
     it(`has at least 20 bad-config cases (${badCases.length})`, () => assert.ok(badCases.length >= 20));
 
-    for (const bad of badCases) {
+    for (const bad of [...badCases, ...imageCases]) {
         it(`rejects ${bad.what}, naming ${bad.key}, before registering anything`, async () => {
             const { error, resources } = await rejectedConfig(bad.config);
             const problem = error.problems.find((p) => p.path === bad.key);
@@ -238,6 +375,28 @@ describe("stack configuration", () => {
             { secrets: { "go-services:helloToken": "t0ken" } },
         );
         assert.ok(resource(evaluation, "kubernetes:core/v1:Secret", "hello-env"));
+    });
+
+    it("reads an OCI registry password from the secret config key it names, and keeps it secret to the image push", async () => {
+        const evaluation = await evaluateConfig(
+            {
+                ...baseStackConfig(),
+                "go-services:registry": { kind: "oci", url: "localhost:5001", username: "ci-bot", passwordSecret: "registryToken" },
+                "go-services:registryToken": { secure: "v1:abc" },
+            },
+            { secrets: { "go-services:registryToken": "t0ken-pl41n" } },
+        );
+        for (const image of resourcesOfType(evaluation, "docker:index/image:Image")) {
+            assert.match(String(image.inputs.imageName), /^localhost:5001\/(hello|quotes):git-3f9c2ab$/);
+            assert.ok(isSecretAt(image.inputs, "registry", "password"), image.name);
+        }
+        assert.deepStrictEqual(plaintextLeaks([evaluation.resources, evaluation.outputs], "t0ken-pl41n"), []);
+        assert.deepStrictEqual(
+            evaluation.resources.filter((r) => r.type.startsWith("aws:")),
+            [],
+        );
+        const outputs = evaluation.outputs as { services: Record<string, { image: string }> };
+        assert.match(outputs.services.hello?.image ?? "", /^localhost:5001\/hello@sha256:[0-9a-f]{64}$/);
     });
 
     it("reads the stack file's map values and booleans the way Pulumi hands them over", () => {

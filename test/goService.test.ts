@@ -4,6 +4,7 @@ import { GoService, GoServiceArgs } from "../components/goService";
 import * as library from "../components/index";
 import { KubernetesEnvironment } from "../components/kubernetesEnvironment";
 import { evaluate, Evaluation, EvaluationFailure, mockDigest, toRuntimeConfig } from "../scripts/lib/evaluate";
+import { isSecretEnvelope } from "../scripts/lib/manifests";
 import { at, everyDirectoryExists, isSecretAt, only, plaintextLeaks, resource, resourcesOfType } from "./support/fixtures";
 
 type ServiceArgs = Omit<GoServiceArgs, "environment" | "stack" | "directories"> & { stack?: GoServiceArgs["stack"] };
@@ -126,6 +127,60 @@ describe("GoService", () => {
         assert.strictEqual(image.skipPush, true);
         assert.strictEqual(image.registry, undefined);
         assert.strictEqual(evaluation.outputs.image, "localhost/go-services/hello:v1.2.3");
+    });
+
+    it("pushes to any OCI registry with the password kept a secret, and runs the registry's digest", async () => {
+        const evaluation = await deploy({
+            stack: {
+                imageTag: "v1.2.3",
+                registry: { kind: "oci", url: "localhost:5001/team", username: "ci-bot", passwordSecret: pulumi.secret("hunter2-token") },
+            },
+        });
+        const image = resource(evaluation, "docker:index/image:Image", "hello").inputs;
+        assert.strictEqual(image.imageName, "localhost:5001/team/hello:v1.2.3");
+        assert.ok(isSecretAt(image, "registry", "password"), "registry password must stay a secret");
+        // Pulumi marks the outermost value holding a secret: the registry block as a whole.
+        const registry = isSecretEnvelope(image.registry) ? image.registry.value : image.registry;
+        assert.deepStrictEqual({ server: at(registry, "server"), username: at(registry, "username") }, { server: "localhost:5001", username: "ci-bot" });
+        assert.deepStrictEqual(plaintextLeaks([evaluation.resources, evaluation.outputs], "hunter2-token"), []);
+        assert.strictEqual(evaluation.outputs.image, `localhost:5001/team/hello@${mockDigest("localhost:5001/team/hello:v1.2.3")}`);
+        assert.strictEqual(evaluation.outputs.repo, "localhost:5001/team/hello");
+        assert.deepStrictEqual(
+            evaluation.resources.filter((r) => r.type.startsWith("aws:")),
+            [],
+        );
+        assert.deepStrictEqual(evaluation.invokes, []);
+    });
+
+    it("pushes to an OCI registry without credentials of its own (the engine's login, or an open registry)", async () => {
+        const evaluation = await deploy({ stack: { imageTag: "v1.2.3", registry: { kind: "oci", url: "localhost:5001" } } });
+        const image = resource(evaluation, "docker:index/image:Image", "hello").inputs;
+        assert.strictEqual(image.registry, undefined);
+        assert.notStrictEqual(image.skipPush, true);
+        assert.strictEqual(evaluation.outputs.image, `localhost:5001/hello@${mockDigest("localhost:5001/hello:v1.2.3")}`);
+    });
+
+    it("deploys a given image by digest: no repository, no image build, no cloud call", async () => {
+        const given = `ghcr.io/acme/hello@sha256:${"c".repeat(64)}`;
+        const evaluation = await deploy({ image: given, imageTag: "v3.1.0", stack: {} });
+        assert.deepStrictEqual(
+            evaluation.resources.filter((r) => /^(aws|docker):|ServiceImage|EcrRepository/.test(r.type)),
+            [],
+        );
+        assert.deepStrictEqual(evaluation.invokes, []);
+        const deployment = resource(evaluation, "kubernetes:apps/v1:Deployment", "hello").inputs;
+        assert.strictEqual(at(deployment, "spec", "template", "spec", "containers", 0, "image"), given);
+        assert.strictEqual(at(deployment, "spec", "template", "metadata", "labels", "app.kubernetes.io/version"), "v3.1.0");
+        assert.strictEqual(evaluation.outputs.image, given);
+        assert.strictEqual(evaluation.outputs.repo, "ghcr.io/acme/hello");
+    });
+
+    it("refuses a given image without a version, and a service to build without one", async () => {
+        await assert.rejects(
+            deploy({ image: `ghcr.io/acme/hello@sha256:${"c".repeat(64)}`, stack: {} }),
+            /GoService "hello"\.imageTag = \(missing\): is required with image/,
+        );
+        await assert.rejects(deploy({ stack: {} }), /GoService "hello" stack\.imageTag = \(missing\): is required/);
     });
 
     it("evaluates in preview, when the digest is not known yet", async () => {

@@ -99,27 +99,11 @@ describe("committed stacks", function () {
                 }
             });
 
-            it("pins every image by digest and versions it with the stack's tag", () => {
-                const tag = stack === "dev" ? /^git-[0-9a-f]{7,40}$/ : /^v\d+\.\d+\.\d+$/;
+            it("runs dev's images, pinned by digest, each labelled with the version it was built as", () => {
                 for (const deployment of resourcesOfType(evaluation(), deploymentType)) {
                     const image = String(mainContainer(deployment).image);
-                    assert.match(image, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/go-services\/[a-z]+\/[a-z]+@sha256:[0-9a-f]{64}$/);
-                    assert.match(String(at(deployment.inputs, "metadata", "labels", "app.kubernetes.io/version")), tag);
-                }
-                for (const image of resourcesOfType(evaluation(), "docker:index/image:Image")) {
-                    assert.match(String(image.inputs.imageName), /:(git-[0-9a-f]+|v\d+\.\d+\.\d+)$/);
-                    assert.ok(isSecretAt(image.inputs, "registry", "password"));
-                }
-            });
-
-            it("creates immutable, scanned repositories, each with a lifecycle policy", () => {
-                const repositories = resourcesOfType(evaluation(), "aws:ecr/repository:Repository");
-                assert.strictEqual(repositories.length, 2);
-                for (const repository of repositories) {
-                    assert.strictEqual(repository.inputs.imageTagMutability, "IMMUTABLE");
-                    assert.deepStrictEqual(repository.inputs.imageScanningConfiguration, { scanOnPush: true });
-                    const policy = resource(evaluation(), "aws:ecr/lifecyclePolicy:LifecyclePolicy", repository.name);
-                    assert.strictEqual(policy.inputs.repository, repository.inputs.name);
+                    assert.match(image, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/go-services\/dev\/[a-z]+@sha256:[0-9a-f]{64}$/);
+                    assert.match(String(at(deployment.inputs, "metadata", "labels", "app.kubernetes.io/version")), /^git-[0-9a-f]{7,40}$/);
                 }
             });
 
@@ -132,12 +116,16 @@ describe("committed stacks", function () {
                 }
             });
 
-            it("exports per service the image digest, repository, DNS name and port, and the namespace", () => {
+            it("exports per service the image digest, version, repository, DNS name and port, and the namespace", () => {
                 const outputs = evaluation().outputs as { namespace: string; services: Record<string, Record<string, unknown>> };
                 assert.strictEqual(outputs.namespace, stack === "dev" ? "go-services-dev" : "go-services");
                 for (const name of ["hello", "quotes"]) {
                     const service = outputs.services[name] ?? {};
                     assert.match(String(service.image), /@sha256:[0-9a-f]{64}$/);
+                    assert.strictEqual(
+                        service.version,
+                        at(resource(evaluation(), deploymentType, name).inputs, "metadata", "labels", "app.kubernetes.io/version"),
+                    );
                     assert.strictEqual(String(service.image).split("@")[0], service.repositoryUrl);
                     assert.strictEqual(service.dnsName, `${name}.${outputs.namespace}.svc.cluster.local`);
                     assert.strictEqual(service.port, 80);
@@ -151,6 +139,39 @@ describe("committed stacks", function () {
             });
         });
     }
+
+    it("dev builds and pushes every image to immutable, scanned repositories, each with a lifecycle policy", () => {
+        const repositories = resourcesOfType(dev, "aws:ecr/repository:Repository");
+        assert.strictEqual(repositories.length, 2);
+        for (const repository of repositories) {
+            assert.strictEqual(repository.inputs.imageTagMutability, "IMMUTABLE");
+            assert.deepStrictEqual(repository.inputs.imageScanningConfiguration, { scanOnPush: true });
+            const policy = resource(dev, "aws:ecr/lifecyclePolicy:LifecyclePolicy", repository.name);
+            assert.strictEqual(policy.inputs.repository, repository.inputs.name);
+        }
+        for (const image of resourcesOfType(dev, "docker:index/image:Image")) {
+            assert.match(String(image.inputs.imageName), /:git-[0-9a-f]+$/);
+            assert.ok(isSecretAt(image.inputs, "registry", "password"));
+        }
+    });
+
+    it("prod builds nothing: it runs exactly the digests dev exports, with dev's versions, read from the dev stack", () => {
+        const devServices = (dev.outputs as { services: Record<string, { image: string; version: string }> }).services;
+        for (const name of ["hello", "quotes"]) {
+            const deployment = resource(prod, deploymentType, name);
+            assert.strictEqual(mainContainer(deployment).image, devServices[name]?.image);
+            assert.strictEqual(at(deployment.inputs, "spec", "template", "metadata", "labels", "app.kubernetes.io/version"), devServices[name]?.version);
+        }
+        const reference = only(resourcesOfType(prod, "pulumi:pulumi:StackReference"), "StackReference");
+        assert.strictEqual(reference.inputs.name, "acme/go-services/dev");
+        assert.deepStrictEqual(
+            prod.resources.filter(
+                (r) => r.type.startsWith("aws:") || r.type.startsWith("docker:") || r.type.includes("ServiceImage") || r.type.includes("EcrRepository"),
+            ),
+            [],
+        );
+        assert.deepStrictEqual(prod.invokes, []);
+    });
 
     it("dev runs one small replica per service, with no PDB, HPA or spread", () => {
         for (const deployment of resourcesOfType(dev, deploymentType)) {
@@ -211,8 +232,10 @@ describe("committed stacks", function () {
     });
 
     it("index.ts is the program: it exports the namespace and the services", async () => {
-        const evaluation = await evaluate({ stack: "prod", config: loadStackConfig("prod"), program: () => import("../index") });
+        const { default: main } = await import("../index");
+        const evaluation = await evaluate({ stack: "dev", config: loadStackConfig("dev"), program: main });
         assert.strictEqual(resourcesOfType(evaluation, deploymentType).length, 2);
-        assert.strictEqual((evaluation.outputs as { namespace: string }).namespace, "go-services");
+        assert.deepStrictEqual(Object.keys(evaluation.outputs).sort(), ["namespace", "services"]);
+        assert.strictEqual((evaluation.outputs as { namespace: string }).namespace, "go-services-dev");
     });
 });

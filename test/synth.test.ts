@@ -58,23 +58,23 @@ describe("npm run synth", function () {
                 "cloud.yaml",
             ],
         );
-        const cloud = parse(synthesized.get("prod")!.get("cloud.yaml")!) as {
-            repositories: { name: string }[];
-            images: { image: string; deployedAs: string }[];
-        };
+        type Cloud = { repositories: { name: string }[]; images: { image: string; deployedAs: string }[]; promotedFrom: string[] };
+        const dev = parse(synthesized.get("dev")!.get("cloud.yaml")!) as Cloud;
         assert.deepStrictEqual(
-            cloud.repositories.map((r) => r.name),
-            ["go-services/prod/hello", "go-services/prod/quotes"],
+            dev.repositories.map((r) => r.name),
+            ["go-services/dev/hello", "go-services/dev/quotes"],
         );
-        assert.strictEqual(cloud.images[0]?.image, `${placeholders.accountId}.dkr.ecr.eu-west-1.amazonaws.com/go-services/prod/hello:v1.4.2`);
+        assert.strictEqual(dev.images[0]?.image, `${placeholders.accountId}.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello:git-3f9c2ab`);
+        assert.deepStrictEqual(dev.promotedFrom, []);
+        const prod = parse(synthesized.get("prod")!.get("cloud.yaml")!) as Cloud;
+        assert.deepStrictEqual(prod, { ...prod, repositories: [], images: [], promotedFrom: ["acme/go-services/dev"] });
     });
 
-    it("marks values only the cloud knows as placeholders", () => {
-        const deployment = parse(synthesized.get("dev")!.get("60-deployment-go-services-dev.hello.yaml")!) as unknown;
-        assert.strictEqual(
-            at(deployment, "spec", "template", "spec", "containers", 0, "image"),
-            `${placeholders.accountId}.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello@${placeholders.digest}`,
-        );
+    it("marks values only the cloud knows as placeholders, also in images prod promotes from dev", () => {
+        const image = (stack: string, file: string) => at(parse(synthesized.get(stack)!.get(file)!), "spec", "template", "spec", "containers", 0, "image");
+        const devImage = `${placeholders.accountId}.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello@${placeholders.digest}`;
+        assert.strictEqual(image("dev", "60-deployment-go-services-dev.hello.yaml"), devImage);
+        assert.strictEqual(image("prod", "60-deployment-go-services.hello.yaml"), devImage);
     });
 
     it("is deterministic: the same stack gives the same bytes", async () => {

@@ -1,7 +1,9 @@
 import * as assert from "assert";
 import {
+    checkDigestReference,
     checkDnsLabel,
     checkImageTag,
+    checkRegistryUrl,
     checkObject,
     closestKey,
     commitFromTag,
@@ -9,6 +11,7 @@ import {
     InvalidInputError,
     joinPath,
     Problems,
+    repositoryOf,
 } from "../components/validation";
 
 function problemsFrom(check: (problems: Problems) => void): string {
@@ -43,6 +46,62 @@ describe("validation", () => {
             assert.strictEqual(commitFromTag("git-3f9c2ab"), "3f9c2ab");
             assert.strictEqual(commitFromTag("v1.2.3"), undefined);
         });
+    });
+
+    describe("images given by digest", () => {
+        const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
+        for (const image of [
+            `ghcr.io/acme/hello@${digest}`,
+            `localhost:5001/hello@${digest}`,
+            `123456789012.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello@${digest}`,
+            `registry.example.com:8443/team/sub_team/my-app@${digest}`,
+            `hello@${digest}`,
+        ]) {
+            it(`accepts ${image.slice(0, 48)}`, () => {
+                assert.strictEqual(
+                    problemsFrom((p) => checkDigestReference(image, "image", p)),
+                    "",
+                );
+                assert.strictEqual(repositoryOf(image), image.slice(0, image.indexOf("@")));
+            });
+        }
+        for (const image of [
+            "ghcr.io/acme/hello:v1.4.2",
+            "ghcr.io/acme/hello:latest",
+            "ghcr.io/acme/hello",
+            `ghcr.io/acme/hello:v1.4.2@${digest}`,
+            `localhost:5001/hello:5000@${digest}`,
+            `ghcr.io/acme/Hello@${digest}`,
+            `ghcr.io/acme/hello@sha256:${"A".repeat(64)}`,
+            `ghcr.io/acme/hello@sha256:${"a".repeat(63)}`,
+            `ghcr.io/acme/hello@sha512:${"a".repeat(128)}`,
+            `https://ghcr.io/acme/hello@${digest}`,
+            "",
+            42,
+        ]) {
+            it(`refuses ${JSON.stringify(image).slice(0, 48)}`, () => {
+                const message = problemsFrom((p) => checkDigestReference(image, "go-services:services.hello.image", p));
+                assert.match(message, /go-services:services\.hello\.image = /);
+                assert.match(message, /pinned by digest: <repository>@sha256:<64 lower-case hex digits>.*a tag .* is refused/);
+            });
+        }
+    });
+
+    describe("registry URLs", () => {
+        for (const url of ["ghcr.io/acme", "localhost:5001", "harbor.example.com/team/sub", "registry:5000", "quay.io"]) {
+            it(`accepts ${url}`, () =>
+                assert.strictEqual(
+                    problemsFrom((p) => checkRegistryUrl(url, "url", p)),
+                    "",
+                ));
+        }
+        for (const url of ["https://ghcr.io/acme", "ghcr.io/Acme", "ghcr.io/acme/", "ghcr.io/acme:v1", "", "ghcr.io//acme", 5001]) {
+            it(`refuses ${JSON.stringify(url)}`, () =>
+                assert.match(
+                    problemsFrom((p) => checkRegistryUrl(url, "go-services:registry.url", p)),
+                    /go-services:registry\.url = .*: must be a registry URL without a scheme/,
+                ));
+        }
     });
 
     describe("DNS-1123 labels", () => {

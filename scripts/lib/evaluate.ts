@@ -38,6 +38,12 @@ export const placeholders = {
 /** The type token of the stack's root resource. */
 const stackType = "pulumi:pulumi:Stack";
 
+/** The type token of a StackReference (a read of another stack's outputs). */
+export const stackReferenceType = "pulumi:pulumi:StackReference";
+
+/** Outputs of other stacks, by fully qualified name (`<org>/<project>/<stack>`), for StackReferences to read. */
+export type StackOutputsByName = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
 /** A resource as the engine saw it registered. */
 export interface RegisteredResource {
     /** Type token, e.g. kubernetes:apps/v1:Deployment. */
@@ -56,10 +62,12 @@ export interface RegisteredResource {
 
 /** A finished evaluation. */
 export interface Evaluation {
-    /** Every resource registered, in registration order, without the stack itself. */
+    /** Every resource registered (or read, as a StackReference is), in registration order, without the stack itself. */
     readonly resources: readonly RegisteredResource[];
     /** Stack outputs; values unknown in a preview are undefined. */
     readonly outputs: Record<string, unknown>;
+    /** The provider functions the program invoked (tokens such as aws:ecr/getAuthorizationToken:getAuthorizationToken), in order. */
+    readonly invokes: readonly string[];
 }
 
 /** Config as the Pulumi runtime holds it: `project:key` to string, plus which keys are secret. */
@@ -156,12 +164,16 @@ function kubernetesState(name: string, inputs: State): State {
 /** Records every registration and answers like the providers would. */
 class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: RegisteredResource[] = [];
+    readonly invokes: string[] = [];
 
-    constructor(private readonly cloud: CloudAnswers) {}
+    constructor(
+        private readonly cloud: CloudAnswers,
+        private readonly stacks: StackOutputsByName,
+    ) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
         const inputs = (args.inputs ?? {}) as State;
-        const state = { ...inputs, ...computedState(args.type, args.name, inputs, this.cloud) };
+        const state = { ...inputs, ...computedState(args.type, args.name, inputs, this.cloud), ...this.stackReferenceState(args.type, inputs) };
         if (args.type !== stackType) {
             this.resources.push({ type: args.type, name: args.name, inputs, state, custom: args.custom ?? false, provider: args.provider });
         }
@@ -169,7 +181,21 @@ class RecordingMocks implements pulumi.runtime.Mocks {
         return { id, state };
     }
 
+    /** What the engine reads for a StackReference: the named stack's outputs; an unknown stack fails the read. */
+    private stackReferenceState(type: string, inputs: State): State {
+        if (type !== stackReferenceType) {
+            return {};
+        }
+        const name = String(inputs.name);
+        const outputs = this.stacks[name];
+        if (outputs === undefined) {
+            throw new Error(`reading StackReference: unknown stack "${name}"`);
+        }
+        return { name, outputs, secretOutputNames: [] };
+    }
+
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        this.invokes.push(args.token);
         if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") {
             return {
                 userName: "AWS",
@@ -199,6 +225,8 @@ export interface EvaluateOptions {
     readonly program?: () => unknown;
     /** The project directory for the default program. Default: this repository. */
     readonly root?: string;
+    /** Outputs of the stacks StackReferences may read. Default: none (a StackReference fails). */
+    readonly stackOutputs?: StackOutputsByName;
 }
 
 /** The program failed; `resources` is what it had registered before it did. */
@@ -218,18 +246,21 @@ export class EvaluationFailure extends Error {
  * example a config error) and whatever had been registered.
  */
 export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
-    const mocks = new RecordingMocks({
-        preview: options.preview ?? false,
-        values: options.values ?? "mock",
-        region: options.config.values["aws:region"] ?? defaultRegion,
-    });
+    const mocks = new RecordingMocks(
+        {
+            preview: options.preview ?? false,
+            values: options.values ?? "mock",
+            region: options.config.values["aws:region"] ?? defaultRegion,
+        },
+        options.stackOutputs ?? {},
+    );
     pulumi.runtime.setAllConfig(options.config.values, [...options.config.secretKeys]);
     await pulumi.runtime.setMocks(mocks, projectName, options.stack, options.preview ?? false);
     const program = options.program ?? (() => stackProgram(serviceDirectoriesAt(options.root ?? projectRoot)));
     try {
         const outputs = await pulumi.runtime.runInPulumiStack(() => Promise.resolve(program()));
         await pulumi.runtime.disconnect();
-        return { resources: mocks.resources, outputs: outputs ?? {} };
+        return { resources: mocks.resources, outputs: outputs ?? {}, invokes: mocks.invokes };
     } catch (error) {
         await pulumi.runtime.disconnect();
         throw new EvaluationFailure(error, mocks.resources);
@@ -238,16 +269,87 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     }
 }
 
-/** Evaluates a committed stack (Pulumi.<stack>.yaml). */
-export function evaluateStack(
-    stack: string,
-    options: { preview?: boolean; values?: ComputedValues; secrets?: Record<string, string>; root?: string } = {},
-): Promise<Evaluation> {
-    return evaluate({
+/** Options of {@link evaluateStack}. */
+export interface EvaluateStackOptions {
+    readonly preview?: boolean;
+    readonly values?: ComputedValues;
+    readonly secrets?: Record<string, string>;
+    readonly root?: string;
+}
+
+/**
+ * Evaluates a committed stack (Pulumi.<stack>.yaml). A stack that promotes from another
+ * committed stack of this project (`go-services:promotion.fromStack: <org>/go-services/<stack>`)
+ * reads that stack's outputs, evaluated first under the same mocks: so the prod stack shows
+ * the images dev pushes. With placeholders, the promoted references read as placeholders too.
+ */
+export async function evaluateStack(stack: string, options: EvaluateStackOptions = {}, promoting: readonly string[] = []): Promise<Evaluation> {
+    const root = options.root ?? projectRoot;
+    const config = loadStackConfig(stack, options.secrets, root);
+    const source = committedPromotionSource(config, root);
+    if (source === undefined) {
+        return evaluate({ stack, config, preview: options.preview, values: options.values, root });
+    }
+    if (promoting.includes(source.stack)) {
+        throw new Error(`promotion cycle: ${[...promoting, stack, source.stack].join(" -> ")}`);
+    }
+    const chain = [...promoting, stack];
+    // Promotion reads what the source has deployed: its digests are known, even when this stack is only previewed.
+    const sourceOutputs = (await evaluateStack(source.stack, { secrets: options.secrets, root, values: "mock" }, chain)).outputs;
+    const evaluation = await evaluate({
         stack,
-        config: loadStackConfig(stack, options.secrets, options.root),
+        config,
         preview: options.preview,
         values: options.values,
-        root: options.root,
+        root,
+        stackOutputs: { [source.name]: sourceOutputs },
     });
+    if (options.values !== "placeholders") {
+        return evaluation;
+    }
+    const shown = (await evaluateStack(source.stack, { secrets: options.secrets, root, values: "placeholders" }, chain)).outputs;
+    return replaceStrings(evaluation, promotedReferences(sourceOutputs, shown));
+}
+
+/** The source stack a committed stack promotes from, when that is a committed stack of this project. */
+function committedPromotionSource(config: RuntimeConfig, root: string): { name: string; stack: string } | undefined {
+    const text = config.values[`${projectName}:promotion`];
+    const fromStack = text === undefined ? undefined : (JSON.parse(text) as { fromStack?: unknown }).fromStack;
+    const [, project, stack] = typeof fromStack === "string" ? fromStack.split("/") : [];
+    if (typeof fromStack !== "string" || project !== projectName || stack === undefined || !fs.existsSync(path.join(root, `Pulumi.${stack}.yaml`))) {
+        return undefined;
+    }
+    return { name: fromStack, stack };
+}
+
+/** Image references in the mocked source outputs, mapped to the same references as `npm run synth` shows them. */
+function promotedReferences(mocked: Record<string, unknown>, shown: Record<string, unknown>): ReadonlyMap<string, string> {
+    const images = (outputs: Record<string, unknown>, name: string): unknown =>
+        (outputs.services as Record<string, { image?: unknown }> | undefined)?.[name]?.image;
+    const references = new Map<string, string>();
+    for (const name of Object.keys((mocked.services as Record<string, unknown> | undefined) ?? {})) {
+        const from = images(mocked, name);
+        const to = images(shown, name);
+        if (typeof from === "string" && typeof to === "string") {
+            references.set(from, to);
+        }
+    }
+    return references;
+}
+
+/** The evaluation with every string that is a key of `replacements` replaced by its value. */
+function replaceStrings<T>(value: T, replacements: ReadonlyMap<string, string>): T {
+    const replace = (item: unknown): unknown => {
+        if (typeof item === "string") {
+            return replacements.get(item) ?? item;
+        }
+        if (Array.isArray(item)) {
+            return item.map(replace);
+        }
+        if (typeof item === "object" && item !== null) {
+            return Object.fromEntries(Object.entries(item).map(([key, entry]) => [key, replace(entry)]));
+        }
+        return item;
+    };
+    return replace(value) as T;
 }

@@ -14,7 +14,7 @@ import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { stringify } from "yaml";
-import { Evaluation, RegisteredResource } from "./evaluate";
+import { Evaluation, RegisteredResource, stackReferenceType } from "./evaluate";
 
 /** A Kubernetes object as plain data. */
 export interface KubernetesObject {
@@ -109,11 +109,12 @@ export function toYaml(value: unknown): string {
     return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0, sortMapEntries: true });
 }
 
-/** What the stack builds and pushes outside Kubernetes. */
+/** What the stack builds and pushes outside Kubernetes, and the stacks it promotes images from. */
 export interface CloudSummary {
     repositories: Record<string, unknown>[];
     images: Record<string, unknown>[];
     kubernetesProvider: Record<string, unknown>;
+    promotedFrom: string[];
 }
 
 function byType(evaluation: Evaluation, type: string): RegisteredResource[] {
@@ -151,7 +152,8 @@ export function cloudSummary(evaluation: Evaluation): CloudSummary {
     const provider = byType(evaluation, "pulumi:providers:kubernetes")[0];
     // The plugin version is the SDK's business, not the stack's.
     const kubernetesProvider = Object.fromEntries(Object.entries(provider?.inputs ?? {}).filter(([key]) => key !== "version"));
-    return sortKeys(redactSecrets({ repositories, images, kubernetesProvider })) as CloudSummary;
+    const promotedFrom = byType(evaluation, stackReferenceType).map((reference) => String(reference.inputs.name));
+    return sortKeys(redactSecrets({ repositories, images, kubernetesProvider, promotedFrom })) as CloudSummary;
 }
 
 /** A kubernetes-models class: validates its data against the OpenAPI schema of its kind. */

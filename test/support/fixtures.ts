@@ -9,7 +9,16 @@ import { ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck } from 
 import { InvalidInputError, Problem, Problems } from "../../components/validation";
 import { WorkloadSpec } from "../../components/workload";
 import { isSecretEnvelope } from "../../scripts/lib/manifests";
-import { evaluate, Evaluation, EvaluationFailure, loadStackConfig, RegisteredResource, RuntimeConfig, toRuntimeConfig } from "../../scripts/lib/evaluate";
+import {
+    evaluate,
+    Evaluation,
+    EvaluationFailure,
+    loadStackConfig,
+    RegisteredResource,
+    RuntimeConfig,
+    StackOutputsByName,
+    toRuntimeConfig,
+} from "../../scripts/lib/evaluate";
 
 /** A directory check that finds every service folder and file. */
 export const everyDirectoryExists: ServiceDirectoryCheck = { missing: () => [], fileExists: () => true };
@@ -87,20 +96,27 @@ export function baseStackConfig(): Record<string, unknown> {
 /** Evaluates the real program under mocks with the given stack file config. */
 export function evaluateConfig(
     config: Record<string, unknown>,
-    options: { stack?: string; preview?: boolean; secrets?: Record<string, string>; directories?: ServiceDirectoryCheck } = {},
+    options: {
+        stack?: string;
+        preview?: boolean;
+        secrets?: Record<string, string>;
+        directories?: ServiceDirectoryCheck;
+        stackOutputs?: StackOutputsByName;
+    } = {},
 ): Promise<Evaluation> {
     return evaluate({
         stack: options.stack ?? "dev",
         config: toRuntimeConfig(config, options.secrets),
         preview: options.preview,
         program: () => program(options.directories ?? everyDirectoryExists),
+        stackOutputs: options.stackOutputs,
     });
 }
 
 /** Evaluates a config that must be rejected; returns the error and what was registered. */
 export async function rejectedConfig(
     config: Record<string, unknown>,
-    options: { stack?: string; directories?: ServiceDirectoryCheck } = {},
+    options: { stack?: string; directories?: ServiceDirectoryCheck; stackOutputs?: StackOutputsByName } = {},
 ): Promise<{ error: InvalidInputError; resources: readonly RegisteredResource[] }> {
     try {
         await evaluateConfig(config, options);
