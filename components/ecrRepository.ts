@@ -29,10 +29,17 @@ export interface LifecycleRule {
 }
 
 /**
- * The lifecycle policy document: untagged images expire after `untaggedExpiryDays`, and
- * of the tagged images only the `keepVersions` most recently pushed are kept.
+ * The lifecycle policy document: untagged images expire after `untaggedExpiryDays`; of the
+ * release images (a tag starting with `v`) the `keepReleases` most recent are kept, and of the
+ * other tagged images the `keepVersions` most recent. ECR never lets a rule expire an image a
+ * higher-priority rule selects, so a release image another stack runs (build once, promote)
+ * is not expired by the builds that follow it.
  */
-export function buildLifecyclePolicy({ keepVersions, untaggedExpiryDays }: Pick<ResolvedEcrSettings, "keepVersions" | "untaggedExpiryDays">): {
+export function buildLifecyclePolicy({
+    keepVersions,
+    keepReleases,
+    untaggedExpiryDays,
+}: Pick<ResolvedEcrSettings, "keepVersions" | "keepReleases" | "untaggedExpiryDays">): {
     rules: LifecycleRule[];
 } {
     return {
@@ -45,6 +52,12 @@ export function buildLifecyclePolicy({ keepVersions, untaggedExpiryDays }: Pick<
             },
             {
                 rulePriority: 2,
+                description: `Keep the ${keepReleases} most recent release tags (v*)`,
+                selection: { tagStatus: "tagged", tagPatternList: ["v*"], countType: "imageCountMoreThan", countNumber: keepReleases },
+                action: { type: "expire" },
+            },
+            {
+                rulePriority: 3,
                 description: `Keep the ${keepVersions} most recent version tags`,
                 selection: { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: keepVersions },
                 action: { type: "expire" },

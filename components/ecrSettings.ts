@@ -8,6 +8,12 @@ import { checkBoolean, checkInteger, checkObject, checkOneOf, joinPath, Problems
 export interface EcrSettings {
     /** Keep this many most recent version tags; older tagged images expire. 1-1000, default 30. */
     keepVersions?: number;
+    /**
+     * Keep this many most recent release images (a tag starting with `v`, as the release adds to
+     * the digest it promotes), apart from `keepVersions`: a promoted image stays pullable however
+     * many builds follow it. 1-1000, default 100.
+     */
+    keepReleases?: number;
     /** Days after which untagged images (overwritten layers, failed pushes) expire. 1-365, default 1. */
     untaggedExpiryDays?: number;
     /** KMS key ARN for encryption at rest. Default: AES256 with ECR-managed keys. */
@@ -26,6 +32,7 @@ export type ResolvedEcrSettings = Required<Omit<EcrSettings, "kmsKeyArn">> & Pic
 /** The defaults. */
 export const ecrDefaults: ResolvedEcrSettings = {
     keepVersions: 30,
+    keepReleases: 100,
     untaggedExpiryDays: 1,
     scanOnPush: true,
     tagMutability: "IMMUTABLE",
@@ -36,7 +43,12 @@ const kmsKeyArn = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9
 
 /** Checks ECR settings and applies the defaults. */
 export function resolveEcrSettings(raw: unknown, path: string, problems: Problems): ResolvedEcrSettings | undefined {
-    const input = checkObject(raw ?? {}, path, ["keepVersions", "untaggedExpiryDays", "kmsKeyArn", "scanOnPush", "tagMutability", "forceDelete"], problems);
+    const input = checkObject(
+        raw ?? {},
+        path,
+        ["keepVersions", "keepReleases", "untaggedExpiryDays", "kmsKeyArn", "scanOnPush", "tagMutability", "forceDelete"],
+        problems,
+    );
     if (!input) {
         return undefined;
     }
@@ -45,6 +57,9 @@ export function resolveEcrSettings(raw: unknown, path: string, problems: Problem
     const resolved: ResolvedEcrSettings = { ...ecrDefaults };
     if (input.keepVersions !== undefined && checkInteger(input.keepVersions, at("keepVersions"), 1, 1000, problems)) {
         resolved.keepVersions = input.keepVersions;
+    }
+    if (input.keepReleases !== undefined && checkInteger(input.keepReleases, at("keepReleases"), 1, 1000, problems)) {
+        resolved.keepReleases = input.keepReleases;
     }
     if (input.untaggedExpiryDays !== undefined && checkInteger(input.untaggedExpiryDays, at("untaggedExpiryDays"), 1, 365, problems)) {
         resolved.untaggedExpiryDays = input.untaggedExpiryDays;

@@ -21,29 +21,42 @@ describe("EcrRepository", () => {
         ]);
     });
 
-    it("expires untagged images and keeps the last N version tags", () => {
-        const policy = buildLifecyclePolicy({ keepVersions: 7, untaggedExpiryDays: 2 });
+    it("expires untagged images, and keeps the last N release tags apart from the last M version tags", () => {
+        const policy = buildLifecyclePolicy({ keepVersions: 7, keepReleases: 40, untaggedExpiryDays: 2 });
         assert.deepStrictEqual(
-            policy.rules.map((rule) => [rule.rulePriority, rule.selection.tagStatus, rule.selection.countType, rule.selection.countNumber, rule.action.type]),
+            policy.rules.map((rule) => [
+                rule.rulePriority,
+                rule.selection.tagStatus,
+                rule.selection.tagPatternList,
+                rule.selection.countType,
+                rule.selection.countNumber,
+                rule.action.type,
+            ]),
             [
-                [1, "untagged", "sinceImagePushed", 2, "expire"],
-                [2, "tagged", "imageCountMoreThan", 7, "expire"],
+                [1, "untagged", undefined, "sinceImagePushed", 2, "expire"],
+                // Ahead of the rule for every tag: ECR lets no lower-priority rule expire an image this one selects.
+                [2, "tagged", ["v*"], "imageCountMoreThan", 40, "expire"],
+                [3, "tagged", ["*"], "imageCountMoreThan", 7, "expire"],
             ],
         );
+        assert.strictEqual(ecrDefaults.keepReleases, 100);
     });
 
     it("checks its settings with the path they came from", () => {
         const problems = new Problems();
         assert.strictEqual(
-            resolveEcrSettings({ keepVersions: 0, tagMutability: "mutable", kmsKeyArn: "key" }, "go-services:registry.ecr", problems),
+            resolveEcrSettings({ keepVersions: 0, keepReleases: 1001, tagMutability: "mutable", kmsKeyArn: "key" }, "go-services:registry.ecr", problems),
             undefined,
         );
         assert.throws(
             () => problems.throwIfAny("x"),
             (error: Error) =>
-                ["go-services:registry.ecr.keepVersions", "go-services:registry.ecr.tagMutability", "go-services:registry.ecr.kmsKeyArn"].every((key) =>
-                    error.message.includes(key),
-                ),
+                [
+                    "go-services:registry.ecr.keepVersions",
+                    "go-services:registry.ecr.keepReleases",
+                    "go-services:registry.ecr.tagMutability",
+                    "go-services:registry.ecr.kmsKeyArn",
+                ].every((key) => error.message.includes(key)),
         );
     });
 
@@ -61,7 +74,7 @@ describe("EcrRepository", () => {
         const policy = resource(evaluation, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "hello");
         assert.strictEqual(policy.inputs.repository, "go-services/dev/hello");
         const document = JSON.parse(String(policy.inputs.policy)) as ReturnType<typeof buildLifecyclePolicy>;
-        assert.strictEqual(document.rules[1]?.selection.countNumber, 12);
+        assert.strictEqual(document.rules[2]?.selection.countNumber, 12);
         assert.match(String(evaluation.outputs.urn), /go-services:index:EcrRepository\$aws:ecr\/lifecyclePolicy:LifecyclePolicy::hello$/);
         assert.strictEqual(evaluation.outputs.url, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello");
     });
