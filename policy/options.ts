@@ -55,6 +55,31 @@ export function integerListOption(defaultValue: readonly number[], description: 
     };
 }
 
+/** A string matching `pattern`, or empty for "not set", e.g. a stack name. */
+export function stringOption(description: string, pattern: string): Option<string> {
+    const valuePattern = new RegExp(pattern);
+    const schemaPattern = `^$|${pattern}`;
+    return {
+        default: "",
+        schema: { type: "string", pattern: schemaPattern, default: "", description },
+        accepts: (value): value is string => typeof value === "string" && (value === "" || valuePattern.test(value)),
+    };
+}
+
+/** A map of name to a string matching `pattern`, e.g. service name to image reference; empty by default. */
+export function stringMapOption(description: string, pattern: string): Option<Readonly<Record<string, string>>> {
+    const valuePattern = new RegExp(pattern);
+    return {
+        default: {},
+        schema: { type: "object", additionalProperties: { type: "string", pattern }, default: {}, description },
+        accepts: (value): value is Readonly<Record<string, string>> =>
+            typeof value === "object" &&
+            value !== null &&
+            !Array.isArray(value) &&
+            Object.values(value).every((item) => typeof item === "string" && valuePattern.test(item)),
+    };
+}
+
 /** The `configSchema` CrossGuard publishes for a rule's options; defaults live in the schema. */
 export function configSchemaOf(options: Options<OptionValues>): PolicyConfigSchema {
     return { properties: Object.fromEntries(Object.entries(options).map(([key, option]) => [key, option.schema])) };

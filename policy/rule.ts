@@ -3,8 +3,8 @@ import { podOf, type PodView, WORKLOAD_TYPES } from "./kubernetes";
 import { configSchemaOf, type Options, type OptionValues, resolveOptions } from "./options";
 import { unlessUnknown } from "./unknowns";
 
-/** The enforcement a rule has unless the pack's config overrides it. */
-export type DefaultEnforcement = "advisory" | "mandatory";
+/** The enforcement a rule has unless the pack's config overrides it; an opt-in rule is "disabled". */
+export type DefaultEnforcement = "advisory" | "mandatory" | "disabled";
 
 /** A resource as CrossGuard shows it to a policy: type token, name, URN and props. */
 export interface PolicyResourceView {

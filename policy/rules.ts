@@ -3,9 +3,10 @@
 
 import { companionRules } from "./companions";
 import { ecrRules } from "./ecr";
+import { promotionRules } from "./promotion";
 import { podSecurityStandardsRules } from "./pss";
 import type { Rule } from "./rule";
 import { workloadRules } from "./workload";
 
 /** All rules of the go-services policy pack, in the order the pack reports them. */
-export const rules: readonly Rule[] = [...podSecurityStandardsRules, ...workloadRules, ...ecrRules, ...companionRules];
+export const rules: readonly Rule[] = [...podSecurityStandardsRules, ...workloadRules, ...promotionRules, ...ecrRules, ...companionRules];

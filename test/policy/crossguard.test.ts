@@ -135,9 +135,9 @@ describe("policy/crossguard", () => {
             }
         });
 
-        it("make security rules mandatory and hygiene rules advisory by default", () => {
-            const advisory = policies.filter((policy) => policy.enforcementLevel === "advisory").map((policy) => policy.name);
-            assert.deepEqual(advisory, [
+        it("make security rules mandatory, hygiene rules advisory and stack-specific rules opt-in by default", () => {
+            const named = (level: string) => policies.filter((policy) => policy.enforcementLevel === level).map((policy) => policy.name);
+            assert.deepEqual(named("advisory"), [
                 "container-resources",
                 "container-probes",
                 "ecr-lifecycle-policy",
@@ -145,7 +145,8 @@ describe("policy/crossguard", () => {
                 "deployment-has-network-policy",
                 "deployment-has-pdb",
             ]);
-            assert.ok(policies.every((policy) => policy.enforcementLevel === "advisory" || policy.enforcementLevel === "mandatory"));
+            assert.deepEqual(named("disabled"), ["image-promoted"]);
+            assert.ok(policies.every((policy) => ["advisory", "mandatory", "disabled"].includes(policy.enforcementLevel ?? "")));
         });
 
         it("publish config schemas whose defaults the rules accept", () => {

@@ -69,9 +69,10 @@ describe("policy/evaluate", () => {
         const levels = (config: Parameters<typeof evaluatePolicies>[1]) =>
             evaluatePolicies(stackWithProblems(), config).map((violation) => `${violation.policyName}:${violation.enforcementLevel}`);
 
-        it("applies all's level, then each policy's own", () => {
-            assert.deepEqual(levels({ all: "mandatory" }), ["image-pinned:mandatory", "deployment-has-service:mandatory"]);
-            assert.deepEqual(levels({ all: { enforcementLevel: "advisory" }, "deployment-has-service": "mandatory" }), [
+        it("applies all's level, then each policy's own; all enables the opt-in policies too", () => {
+            assert.deepEqual(levels({}), ["image-pinned:mandatory", "deployment-has-service:advisory"]);
+            assert.deepEqual(levels({ all: "mandatory" }), ["image-pinned:mandatory", "image-promoted:mandatory", "deployment-has-service:mandatory"]);
+            assert.deepEqual(levels({ all: { enforcementLevel: "advisory" }, "deployment-has-service": "mandatory", "image-promoted": "disabled" }), [
                 "image-pinned:advisory",
                 "deployment-has-service:mandatory",
             ]);
