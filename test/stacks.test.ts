@@ -231,6 +231,25 @@ describe("committed stacks", function () {
         }
     });
 
+    it("local with a kind cluster's registry (registry.kind oci, localhost:5001) runs each image by the digest the registry gave it", async () => {
+        const config = loadStackConfig("local");
+        const evaluation = await evaluate({
+            stack: "local",
+            config: { ...config, values: { ...config.values, "go-services:registry": JSON.stringify({ kind: "oci", url: "localhost:5001" }) } },
+        });
+        assert.deepStrictEqual(
+            evaluation.resources.filter((r) => r.type.startsWith("aws:")),
+            [],
+        );
+        for (const image of resourcesOfType(evaluation, "docker:index/image:Image")) {
+            assert.notStrictEqual(image.inputs.skipPush, true);
+            assert.match(String(image.inputs.imageName), /^localhost:5001\/[a-z]+:git-0000000$/);
+        }
+        for (const deployment of resourcesOfType(evaluation, deploymentType)) {
+            assert.match(String(mainContainer(deployment).image), new RegExp(`^localhost:5001/${deployment.name}@sha256:[0-9a-f]{64}$`));
+        }
+    });
+
     it("index.ts is the program: it exports the namespace and the services", async () => {
         const { default: main } = await import("../index");
         const evaluation = await evaluate({ stack: "dev", config: loadStackConfig("dev"), program: main });
