@@ -12,9 +12,20 @@
 # Base images are build arguments: companies mirror them under other names.
 # For byte-identical rebuilds, also give the image timestamps a fixed value:
 # SOURCE_DATE_EPOCH with BuildKit, --timestamp with podman and buildah.
+#
+# Go modules come from GOPROXY (default: the public proxy), checked against
+# the go.sum files. A build that cannot reach a proxy passes a module cache
+# in the GOPROXY layout as the build context "gomodules" instead, as
+# scripts/build-images does with the build machine's own cache:
+#
+#   --build-context gomodules=$(go env GOMODCACHE)/cache/download \
+#   --build-arg GOPROXY=file:///gomodules
 
 ARG GO_IMAGE=golang:1.26-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian13:nonroot
+
+# Empty unless the build context "gomodules" replaces it (see above).
+FROM scratch AS gomodules
 
 # The builder runs on the build machine's platform and cross-compiles for the
 # target's, which is much faster than compiling under emulation.
@@ -34,7 +45,9 @@ WORKDIR /src/${SERVICE}
 # or go.sum changes.
 COPY platform/go.mod /src/platform/
 COPY ${SERVICE}/go.mod ${SERVICE}/go.sum ./
+ARG GOPROXY=https://proxy.golang.org,direct
 RUN --mount=type=cache,id=go-mod,target=/cache/go-mod \
+    --mount=type=bind,from=gomodules,target=/gomodules \
     go mod download
 
 COPY platform/ /src/platform/
@@ -66,7 +79,7 @@ LABEL org.opencontainers.image.title="${SERVICE}" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${COMMIT}"
 USER 65532:65532
-EXPOSE 8080
+EXPOSE 8080 9090
 # The runtime image has no shell and no curl: the binary checks itself.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["/app", "-healthcheck"]
 ENTRYPOINT ["/app"]

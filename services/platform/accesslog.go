@@ -47,6 +47,10 @@ type responseRecorder struct {
 	http.ResponseWriter
 	status int // 0 until the final header is written
 	bytes  int64
+	// pattern is the ServeMux pattern the request is routed to, empty for
+	// none, once routed is true.
+	pattern string
+	routed  bool
 }
 
 // recordResponse returns w itself when it already records, so that the

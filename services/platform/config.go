@@ -13,6 +13,10 @@ import (
 type Config struct {
 	// Port is the TCP port the server listens on, on every interface (PORT, default 8080).
 	Port int
+	// MetricsPort is the TCP port of the Prometheus metrics endpoint, /metrics,
+	// on every interface (METRICS_PORT, default 9090). It is not the service's
+	// port, so that metrics are never exposed where the service's clients are.
+	MetricsPort int
 	// LogLevel is the lowest level written to the log (LOG_LEVEL, default info).
 	LogLevel slog.Level
 	// ShutdownDrain is how long the server keeps serving after /readyz turned 503,
@@ -38,6 +42,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			name: "PORT", fallback: 8080, parse: parsePort,
 			allowed: "an integer from 1 to 65535",
 		}),
+		MetricsPort: readEnv(getenv, &errs, envVar[int]{
+			name: "METRICS_PORT", fallback: 9090, parse: parsePort,
+			allowed: "an integer from 1 to 65535 other than PORT",
+		}),
 		LogLevel: readEnv(getenv, &errs, envVar[slog.Level]{
 			name: "LOG_LEVEL", fallback: slog.LevelInfo, parse: parseLogLevel,
 			allowed: "one of debug, info, warn, error",
@@ -51,7 +59,24 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			allowed: "a Go duration from 1ms to " + maxShutdownPhase.String() + ", such as 20s",
 		}),
 	}
+	if cfg.MetricsPort == cfg.Port && portValidOrUnset(getenv("PORT")) && portValidOrUnset(getenv("METRICS_PORT")) {
+		errs = append(errs, samePortError(getenv, cfg.Port))
+	}
 	return cfg, errors.Join(errs...)
+}
+
+// samePortError says that PORT and METRICS_PORT name the same port, which
+// only one of the two servers could listen on.
+func samePortError(getenv func(string) string, port int) error {
+	if getenv("METRICS_PORT") == "" {
+		return fmt.Errorf("invalid PORT=%d: it is the default METRICS_PORT; set METRICS_PORT to another port, or choose another PORT", port)
+	}
+	return fmt.Errorf("invalid METRICS_PORT=%d: it is also PORT; the metrics endpoint needs a port of its own", port)
+}
+
+func portValidOrUnset(raw string) bool {
+	_, ok := parsePort(raw)
+	return raw == "" || ok
 }
 
 // envVar describes one environment variable: how to parse it and what to say when it is wrong.

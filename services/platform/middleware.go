@@ -10,11 +10,16 @@ import (
 // short parameters, so anything longer is a mistake or an attack.
 const maxQueryBytes = 1024
 
-// withMiddleware wraps mux in what every endpoint shares, outermost first: one
-// access log line per request, panics answered with a 500, a bound on the query
-// string, and JSON for the 404 and 405 answers of the mux itself.
-func withMiddleware(mux *http.ServeMux, logger *slog.Logger) http.Handler {
-	return logRequests(logger, recoverPanics(logger, limitQuery(jsonMuxErrors(mux))))
+// withMiddleware wraps mux in what every endpoint shares, outermost first: the
+// W3C trace context, one access log line per request, the RED metrics (unless
+// metrics is nil), panics answered with a 500, a bound on the query string,
+// and JSON for the 404 and 405 answers of the mux itself.
+func withMiddleware(mux *http.ServeMux, logger *slog.Logger, metrics *httpMetrics) http.Handler {
+	var handler http.Handler = recoverPanics(logger, limitQuery(jsonMuxErrors(mux)))
+	if metrics != nil {
+		handler = measureRequests(metrics, mux, handler)
+	}
+	return traceRequests(logRequests(logger, handler))
 }
 
 func limitQuery(next http.Handler) http.Handler {
@@ -34,11 +39,21 @@ func jsonMuxErrors(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// An empty pattern means no route matched: the mux is about to answer
 		// 404 or 405 in plain text (or redirect to a cleaned path).
-		if _, pattern := mux.Handler(r); pattern == "" {
+		if routedPattern(mux, w, r) == "" {
 			w = &muxErrorWriter{ResponseWriter: w, request: r}
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// routedPattern is the pattern mux routes r to: the one measureRequests
+// has found already, else mux's answer.
+func routedPattern(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) string {
+	if rec, ok := w.(*responseRecorder); ok && rec.routed {
+		return rec.pattern
+	}
+	_, pattern := mux.Handler(r)
+	return pattern
 }
 
 // muxErrorWriter replaces the plain-text 404 and 405 bodies of ServeMux with

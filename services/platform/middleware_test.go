@@ -76,7 +76,7 @@ func TestMiddlewareAnswersAndLogsEveryRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs logBuffer
 			rec := httptest.NewRecorder()
-			withMiddleware(mux, logs.logger()).ServeHTTP(rec, httptest.NewRequest(tt.method, tt.target, nil))
+			withMiddleware(mux, logs.logger(), nil).ServeHTTP(rec, httptest.NewRequest(tt.method, tt.target, nil))
 
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body)
@@ -157,7 +157,7 @@ func TestPanicAfterAnsweringAbortsTheConnection(t *testing.T) {
 			var logs logBuffer
 			mux := http.NewServeMux()
 			mux.Handle("GET /", tt.handler)
-			handler := withMiddleware(mux, logs.logger())
+			handler := withMiddleware(mux, logs.logger(), nil)
 
 			got := func() (p any) {
 				defer func() { p = recover() }()

@@ -29,6 +29,12 @@ func closeWhileDraining(ready *readiness, next http.Handler) http.Handler {
 	})
 }
 
+// The patterns of the probes, which the RED metrics leave out.
+const (
+	livezPattern  = "GET /livez"
+	readyzPattern = "GET /readyz"
+)
+
 type probeStatus struct {
 	Status string `json:"status"`
 }
@@ -42,10 +48,10 @@ type versionBody struct {
 // registerProbes adds the endpoints every service has: /livez (the process is
 // alive), /readyz (it accepts traffic) and /version (what is running).
 func registerProbes(mux *http.ServeMux, service string, ready *readiness, build buildinfo.Info) {
-	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc(livezPattern, func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, probeStatus{Status: "alive"})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc(readyzPattern, func(w http.ResponseWriter, _ *http.Request) {
 		if ready.draining.Load() {
 			WriteJSON(w, http.StatusServiceUnavailable, probeStatus{Status: "shutting down"})
 			return

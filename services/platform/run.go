@@ -27,8 +27,16 @@ type Service struct {
 
 // Deps is what the platform hands a service's handlers.
 type Deps struct {
+	// Logger writes JSON lines to stdout. Log with a request's context
+	// (Logger.InfoContext(r.Context(), ...)): the line then carries the
+	// request's trace_id and span_id.
 	Logger *slog.Logger
 	Build  buildinfo.Info
+	// Client is the HTTP client for calls to other services: a request made
+	// with the context of the request being served (http.NewRequestWithContext(r.Context(), ...))
+	// carries its W3C trace context on (traceparent, tracestate). A call
+	// times out after 10s.
+	Client *http.Client
 }
 
 // Run is the whole life of a service process; a service's main only calls it
@@ -53,15 +61,19 @@ func Run(ctx context.Context, svc Service, args []string, getenv func(string) st
 	if addr == "" {
 		addr = net.JoinHostPort("0.0.0.0", strconv.Itoa(cfg.Port))
 	}
+	metricsAddr := opts.metricsAddr
+	if metricsAddr == "" {
+		metricsAddr = net.JoinHostPort("0.0.0.0", strconv.Itoa(cfg.MetricsPort))
+	}
 	if opts.healthcheck {
 		return healthcheck(ctx, addr)
 	}
 	build := buildinfo.Read()
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).With(
+	logger := slog.New(traceLogHandler{slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})}).With(
 		slog.String("service", svc.Name),
 		slog.String("version", build.Version),
 	)
-	return serve(ctx, svc, cfg, addr, logger, build)
+	return serve(ctx, svc, cfg, listenAddrs{app: addr, metrics: metricsAddr}, logger, build)
 }
 
 // options are the command-line flags. The environment configures the server;
@@ -69,6 +81,7 @@ func Run(ctx context.Context, svc Service, args []string, getenv func(string) st
 type options struct {
 	healthcheck bool
 	addr        string
+	metricsAddr string
 }
 
 func parseFlags(name string, args []string, stderr io.Writer) (options, error) {
@@ -78,6 +91,8 @@ func parseFlags(name string, args []string, stderr io.Writer) (options, error) {
 		"call /livez of the server running on this host and exit 0 if it answers 200, 1 otherwise\n(the image's HEALTHCHECK; the image has no shell and no curl)")
 	fs.StringVar(&opts.addr, "addr", "",
 		"listen on `host:port` instead of 0.0.0.0:$PORT, e.g. 127.0.0.1:0 in tests")
+	fs.StringVar(&opts.metricsAddr, "metrics-addr", "",
+		"serve /metrics on `host:port` instead of 0.0.0.0:$METRICS_PORT, e.g. 127.0.0.1:0 in tests")
 	// Parse reports errors through the returned error alone; usage is printed for -h only.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -96,13 +111,14 @@ func parseFlags(name string, args []string, stderr io.Writer) (options, error) {
 
 func printUsage(fs *flag.FlagSet, w io.Writer) {
 	var usage strings.Builder
-	fmt.Fprintf(&usage, "Usage: %s [-addr host:port] [-healthcheck]\n\n", fs.Name())
-	fmt.Fprintf(&usage, "Serves %s over HTTP on 0.0.0.0:$PORT until SIGTERM or SIGINT, then shuts down gracefully.\n\nFlags:\n", fs.Name())
+	fmt.Fprintf(&usage, "Usage: %s [-addr host:port] [-metrics-addr host:port] [-healthcheck]\n\n", fs.Name())
+	fmt.Fprintf(&usage, "Serves %s over HTTP on 0.0.0.0:$PORT, and its Prometheus metrics on 0.0.0.0:$METRICS_PORT/metrics,\nuntil SIGTERM or SIGINT, then shuts down gracefully.\n\nFlags:\n", fs.Name())
 	fs.SetOutput(&usage)
 	fs.PrintDefaults()
 	usage.WriteString(`
 Environment:
   PORT              port to listen on, 1 to 65535 (default 8080)
+  METRICS_PORT      port of the metrics endpoint, 1 to 65535 other than PORT (default 9090)
   LOG_LEVEL         debug, info, warn or error (default info)
   SHUTDOWN_DRAIN    how long to keep serving after /readyz turned 503 (default 5s)
   SHUTDOWN_TIMEOUT  how long requests in flight may then take to finish (default 20s)

@@ -192,7 +192,7 @@ func TestRunPrintsUsage(t *testing.T) {
 	if err := platform.Run(t.Context(), echoService(), []string{"-h"}, environment(nil), &stdout, &stderr); err != nil {
 		t.Fatalf("Run -h: %v", err)
 	}
-	for _, want := range []string{"Usage: echo [-addr host:port] [-healthcheck]", "-healthcheck", "PORT", "LOG_LEVEL", "SHUTDOWN_DRAIN", "SHUTDOWN_TIMEOUT"} {
+	for _, want := range []string{"Usage: echo [-addr host:port] [-metrics-addr host:port] [-healthcheck]", "-healthcheck", "-metrics-addr", "PORT", "METRICS_PORT", "LOG_LEVEL", "SHUTDOWN_DRAIN", "SHUTDOWN_TIMEOUT"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("usage does not mention %q:\n%s", want, &stderr)
 		}

@@ -26,6 +26,8 @@ const waitLimit = 10 * time.Second
 type Server struct {
 	// URL is the base URL of the server, e.g. http://127.0.0.1:41234.
 	URL string
+	// MetricsURL is the base URL of its metrics server, e.g. http://127.0.0.1:41235.
+	MetricsURL string
 
 	client *http.Client
 	logs   *logLines
@@ -36,7 +38,8 @@ type Server struct {
 	waited bool  // whether the test has seen err through Wait or Stop
 }
 
-// Start runs run listening on 127.0.0.1 on a free port, with env as its whole
+// Start runs run listening on 127.0.0.1 on a free port, its metrics server on
+// another, with env as its whole
 // environment, and returns once the server listens. SHUTDOWN_DRAIN is 0s unless
 // env sets it, so that the server stops at once. When the test ends, the server
 // is stopped, and the test fails if run returns an error that the test has not
@@ -62,7 +65,7 @@ func Start(t testing.TB, run RunFunc, env map[string]string) *Server {
 		exited: make(chan struct{}),
 	}
 	go func() {
-		s.err = run(ctx, []string{"-addr", "127.0.0.1:0"}, getenv, s.logs, s.stderr)
+		s.err = run(ctx, []string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0"}, getenv, s.logs, s.stderr)
 		close(s.exited)
 	}()
 	t.Cleanup(func() {
@@ -84,6 +87,8 @@ func Start(t testing.TB, run RunFunc, env map[string]string) *Server {
 	listening := s.WaitLog(t, "listening")
 	addr, _ := listening["addr"].(string)
 	s.URL = "http://" + addr
+	metricsAddr, _ := listening["metrics_addr"].(string)
+	s.MetricsURL = "http://" + metricsAddr
 	return s
 }
 
@@ -133,6 +138,32 @@ func (s *Server) WaitLog(t testing.TB, msg string, keyvals ...string) map[string
 	}
 }
 
+// WaitLogs returns the first n log records whose msg is msg, once n have
+// been written. The test fails if run returns first.
+func (s *Server) WaitLogs(t testing.TB, msg string, n int) []map[string]any {
+	t.Helper()
+	deadline := time.After(waitLimit)
+	for {
+		records, changed := s.logs.snapshot()
+		var matching []map[string]any
+		for _, record := range records {
+			if record["msg"] == msg {
+				matching = append(matching, record)
+			}
+		}
+		if len(matching) >= n {
+			return matching[:n]
+		}
+		select {
+		case <-changed:
+		case <-s.exited:
+			t.Fatalf("run returned %v after %d of %d %q log lines; stderr: %s", s.err, len(matching), n, msg, s.stderr)
+		case <-deadline:
+			t.Fatalf("%d of %d %q log lines within %s", len(matching), n, msg, waitLimit)
+		}
+	}
+}
+
 func matches(record map[string]any, msg string, keyvals []string) bool {
 	if record["msg"] != msg {
 		return false
@@ -174,14 +205,21 @@ func (s *Server) Get(t testing.TB, path string) Response {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s.Do(t, req)
+}
+
+// Do sends req, which may go to the server or to its metrics server, and
+// reads the whole answer.
+func (s *Server) Do(t testing.TB, req *http.Request) Response {
+	t.Helper()
 	resp, err := s.client.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	body, err := io.ReadAll(resp.Body)
 	err = errors.Join(err, resp.Body.Close())
 	if err != nil {
-		t.Fatalf("GET %s: reading the body: %v", path, err)
+		t.Fatalf("%s %s: reading the body: %v", req.Method, req.URL.Path, err)
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Close: resp.Close}
 }
