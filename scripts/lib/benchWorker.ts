@@ -1,0 +1,78 @@
+/**
+ * One process of `npm run bench`, started with the node arguments under test: evaluates the
+ * program under mocks for 1, 10 and 100 services, `--runs N` times each after a warm-up, and
+ * prints one JSON line ({@link WorkerReport}) on stdout.
+ */
+import { performance } from "perf_hooks";
+import { program } from "../../components/program";
+import { ServiceDirectoryCheck } from "../../components/serviceSettings";
+import { evaluate, toRuntimeConfig } from "./evaluate";
+
+/** The stack sizes measured, in services. */
+export const benchSizes = [1, 10, 100] as const;
+
+/** One evaluation of a stack. */
+export interface BenchSample {
+    /** Services in the stack. */
+    readonly services: number;
+    /** Resources it registered. */
+    readonly resources: number;
+    /** Wall-clock milliseconds. */
+    readonly wallMs: number;
+    /** CPU milliseconds (user + system, every thread of the process): what the evaluation cost, whatever else the machine ran. */
+    readonly cpuMs: number;
+}
+
+/** What a worker prints. */
+export interface WorkerReport {
+    /** Milliseconds from the process start until the program's modules were loaded (ts-node compiling and type-checking included). */
+    readonly loadMs: number;
+    readonly samples: readonly BenchSample[];
+}
+
+/** Every synthetic service folder "exists": the benchmark measures the program, not the disk. */
+const syntheticDirectories: ServiceDirectoryCheck = { missing: () => [], fileExists: () => true };
+
+function stackWith(count: number): Record<string, unknown> {
+    const services: Record<string, unknown> = {};
+    for (let i = 0; i < count; i++) {
+        // A prod-like mix: every third service autoscales, the rest run two replicas.
+        services[`svc-${String(i).padStart(3, "0")}`] =
+            i % 3 === 0 ? { resources: "small", autoscaling: { minReplicas: 2, maxReplicas: 6 } } : { resources: "micro", replicas: 2 };
+    }
+    return { "aws:region": "eu-west-1", "go-services:imageTag": "v1.0.0", "go-services:services": services };
+}
+
+async function timeOnce(services: number): Promise<BenchSample> {
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const evaluation = await evaluate({ stack: "bench", config: toRuntimeConfig(stackWith(services)), program: () => program(syntheticDirectories) });
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    return { services, resources: evaluation.resources.length, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+async function main(): Promise<void> {
+    const loadMs = performance.now();
+    const runsIndex = process.argv.indexOf("--runs");
+    const runs = runsIndex >= 0 ? Number(process.argv[runsIndex + 1]) : 1;
+    if (!Number.isInteger(runs) || runs < 1) {
+        throw new Error(`--runs must be a positive integer, got ${process.argv[runsIndex + 1]}`);
+    }
+    await timeOnce(10);
+    const samples: BenchSample[] = [];
+    for (const services of benchSizes) {
+        for (let run = 0; run < runs; run++) {
+            samples.push(await timeOnce(services));
+        }
+    }
+    const report: WorkerReport = { loadMs, samples };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+if (require.main === module) {
+    main().catch((error: unknown) => {
+        console.error(error);
+        process.exitCode = 1;
+    });
+}
