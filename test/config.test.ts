@@ -311,6 +311,17 @@ const imageCases: BadCase[] = [
         allowed: /pulumi config set --secret go-services:registryToken/,
     },
     {
+        what: "an OCI registry user name with a space",
+        config: {
+            ...baseStackConfig(),
+            "go-services:registry": { kind: "oci", url: "ghcr.io/acme", username: "ci bot", passwordSecret: "registryToken" },
+            "go-services:registryToken": { secure: "v1:abc" },
+        },
+        key: "go-services:registry.username",
+        value: '"ci bot"',
+        allowed: /user name to push as, without spaces/,
+    },
+    {
         what: "a key that belongs to another registry kind",
         config: { ...baseStackConfig(), "go-services:registry": { kind: "oci", url: "ghcr.io/acme", ecr: { keepVersions: 5 } } },
         key: "go-services:registry.ecr",
