@@ -129,6 +129,12 @@ export interface ServiceSettings<TSecret = unknown> {
     maxUnavailable?: number;
     /** Size limit of the /tmp emptyDir. Default "32Mi"; at most the ephemeral-storage limit. */
     tmpSizeLimit?: string;
+    /**
+     * When the kubelet pulls the image: `IfNotPresent` (the default) runs the copy a node already
+     * holds, which is the image the digest names; `Always` asks the registry at every container
+     * start, so starts wait on it and fail while it is unreachable. README, "Image pull policy".
+     */
+    imagePullPolicy?: ImagePullPolicy;
     /** Pod and container security. Defaults pass the Pod Security Standards "restricted" profile. */
     security?: {
         /** Default 65532 (distroless nonroot). */
@@ -190,6 +196,7 @@ export interface ResolvedSettings {
     topologySpread: "ScheduleAnyway" | "DoNotSchedule" | "none";
     maxUnavailable: number;
     tmpSizeLimit: string;
+    imagePullPolicy: ImagePullPolicy;
     security: {
         runAsUser: number;
         runAsGroup: number;
@@ -221,6 +228,7 @@ export const serviceSettingKeys = [
     "topologySpread",
     "maxUnavailable",
     "tmpSizeLimit",
+    "imagePullPolicy",
     "security",
     "rollout",
     "component",
@@ -235,6 +243,18 @@ export const reservedEnvNames: Readonly<Record<string, string>> = {
 };
 
 const logLevels = ["debug", "info", "warn", "error"] as const;
+
+/**
+ * The image pull policies a service may choose. `Never` is left out: a pod could then start only on
+ * a node someone loaded the image into by hand, and `IfNotPresent` runs such an image too.
+ */
+export const imagePullPolicies = ["IfNotPresent", "Always"] as const;
+
+/** When the kubelet pulls a service's image. */
+export type ImagePullPolicy = (typeof imagePullPolicies)[number];
+
+/** The pull policy when a service names none: images are referenced by digest (README, "Image pull policy"). */
+export const defaultImagePullPolicy: ImagePullPolicy = "IfNotPresent";
 
 /** Default probe timings. Startup allows 60 s to start before liveness takes over. */
 export const defaultProbes: ResolvedSettings["probes"] = {
@@ -370,6 +390,8 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
     if (resources && tmpSizeLimit && ephemeralLimit && compareQuantities(tmpSizeLimit.quantity, ephemeralLimit) > 0) {
         problems.add(at("tmpSizeLimit"), tmpSizeLimit.text, `must not exceed the ephemeral-storage limit (${resources.limits.ephemeralStorage})`);
     }
+    const imagePullPolicy = input.imagePullPolicy ?? defaultImagePullPolicy;
+    checkOneOf(imagePullPolicy, at("imagePullPolicy"), imagePullPolicies, problems);
     const security = resolveSecurity(input.security, at("security"), problems);
     const rollout = resolveRollout(input.rollout, at("rollout"), problems);
     const component = input.component ?? "server";
@@ -397,6 +419,7 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
         topologySpread: topologySpread as ResolvedSettings["topologySpread"],
         maxUnavailable,
         tmpSizeLimit: tmpSizeLimit.text,
+        imagePullPolicy: imagePullPolicy as ImagePullPolicy,
         security,
         rollout,
         component: component as string,

@@ -78,8 +78,7 @@ export function buildContainer(spec: WorkloadSpec): Container {
     return {
         name: identity.name,
         image: spec.image,
-        // The image is referenced by digest, so a node that has it already has the right bytes.
-        imagePullPolicy: "IfNotPresent",
+        imagePullPolicy: settings.imagePullPolicy,
         ports: [{ name: httpPortName, containerPort: settings.port, protocol: "TCP" }],
         env: buildEnv(spec),
         resources: {

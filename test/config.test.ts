@@ -100,6 +100,13 @@ const badCases: BadCase[] = [
     { what: "too many replicas", config: withHello({ replicas: 500 }), key: "go-services:services.hello.replicas", allowed: /1 to 50/ },
     { what: "a privileged port", config: withHello({ port: 80 }), key: "go-services:services.hello.port", value: "80", allowed: /1024 to 65535/ },
     { what: "a port out of range", config: withHello({ port: 70000 }), key: "go-services:services.hello.port", allowed: /1024 to 65535/ },
+    {
+        what: "an image pull policy go-services does not offer",
+        config: withHello({ imagePullPolicy: "Never" }),
+        key: "go-services:services.hello.imagePullPolicy",
+        value: '"Never"',
+        allowed: /one of: IfNotPresent, Always/,
+    },
     { what: "a typo in a service key", config: withHello({ replcias: 2 }), key: "go-services:services.hello.replcias", allowed: /did you mean "replicas"/ },
     {
         what: "a typo in a top-level key",

@@ -30,6 +30,7 @@ describe("service settings", () => {
         });
         assert.deepStrictEqual(settings.network, { ingressNamespaces: [], egress: [] });
         assert.strictEqual(settings.autoscaling, undefined);
+        assert.strictEqual(settings.imagePullPolicy, "IfNotPresent");
     });
 
     it("accepts a preset by name and explicit resources", () => {
@@ -128,6 +129,14 @@ describe("service settings", () => {
             "services.hello.security.seccompProfile.localhostProfile",
         );
         assert.strictEqual(onlyProblem({ security: { seccompProfile: { type: "Unconfined" } } }).path, "services.hello.security.seccompProfile.type");
+    });
+
+    it("offers the pull policies IfNotPresent and Always, and names the key of any other", () => {
+        assert.strictEqual(resolvedSettings({ imagePullPolicy: "Always" }).imagePullPolicy, "Always");
+        const problem = onlyProblem({ imagePullPolicy: "always" });
+        assert.strictEqual(problem.path, "services.hello.imagePullPolicy");
+        assert.strictEqual(problem.value, '"always"');
+        assert.match(problem.allowed, /one of: IfNotPresent, Always/);
     });
 
     it("keeps /tmp within the ephemeral-storage limit", () => {

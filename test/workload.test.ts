@@ -94,6 +94,10 @@ describe("Deployment builder", () => {
         assert.strictEqual(c.terminationMessagePolicy, "FallbackToLogsOnError");
     });
 
+    it("pulls at every start when the service asks for Always", () => {
+        assert.strictEqual(container({ imagePullPolicy: "Always" }).imagePullPolicy, "Always");
+    });
+
     it("selects pods by name and instance only, and labels everything with the recommended labels", () => {
         const deployment = buildDeployment(workloadSpec());
         assert.deepStrictEqual(at(deployment, "spec", "selector", "matchLabels"), {
