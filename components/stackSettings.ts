@@ -80,7 +80,11 @@ export interface StackSettings<TSecret = pulumi.Input<string>> {
     buildOnPreview?: boolean;
     /** Where images go. Default `{ kind: managed }`. */
     registry?: RegistryChoice<TSecret>;
-    /** Base images for the Dockerfile (GO_IMAGE, RUNTIME_IMAGE), e.g. from a company mirror. Default: official images. */
+    /**
+     * Base images for the Dockerfile (GO_IMAGE, RUNTIME_IMAGE), e.g. a company mirror's copies, best
+     * given as `name:version@sha256:<digest>`. Default: the Dockerfile's official images, pinned by
+     * version tag and digest (README, "Base images").
+     */
     baseImages?: { go?: string; runtime?: string };
     /** Source repository URL for the images' org.opencontainers.image.source label. */
     sourceUrl?: string;
@@ -146,7 +150,11 @@ export function resolveStackSettings(
     for (const key of ["go", "runtime"] as const) {
         const image = baseImages[key];
         if (image !== undefined && (typeof image !== "string" || !imageReference.test(image))) {
-            problems.add(joinPath(at("baseImages"), key), image, "must be an image reference, e.g. registry.example.com/mirror/golang:1.26-bookworm");
+            problems.add(
+                joinPath(at("baseImages"), key),
+                image,
+                "must be an image reference, e.g. registry.example.com/mirror/golang:1.26.9-bookworm@sha256:<64 hex digits>",
+            );
         }
     }
     if (input.sourceUrl !== undefined && (typeof input.sourceUrl !== "string" || !/^https:\/\/\S+$/.test(input.sourceUrl))) {

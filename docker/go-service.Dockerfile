@@ -21,8 +21,16 @@
 #   --build-context gomodules=$(go env GOMODCACHE)/cache/download \
 #   --build-arg GOPROXY=file:///gomodules
 
-ARG GO_IMAGE=golang:1.26-bookworm
-ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian13:nonroot
+# The base images, pinned by version tag and digest (README, "Base images").
+# GO_IMAGE and RUNTIME_IMAGE replace them, e.g. with a mirror's copy; by
+# default each names the stage below that holds the pinned image. Those are
+# plain FROM lines so that Dependabot, which does not expand build arguments,
+# finds and updates them. A stage nothing uses is neither built nor pulled:
+# a build given both arguments never contacts Docker Hub or gcr.io.
+ARG GO_IMAGE=default-go-image
+ARG RUNTIME_IMAGE=default-runtime-image
+FROM --platform=$BUILDPLATFORM golang:1.26.9-bookworm@sha256:d9c68c2c51161e12fd77e4c6320687c9cd86e1af1e3ad6e6cd63ff970641453c AS default-go-image
+FROM gcr.io/distroless/static-debian13:nonroot@sha256:1c2c046bc09ed40fad370b599a0b1ae7987f55b01e247cf27a7c27cd97e5bbc7 AS default-runtime-image
 
 # Empty unless the build context "gomodules" replaces it (see above).
 FROM scratch AS gomodules
