@@ -1,169 +1,72 @@
 /**
- * End to end on a real container runtime: every Deployment the dev and prod stacks declare,
- * evaluated offline the way the unit tests and `npm run synth` evaluate them, runs under
- * `podman kube play` with the service image built from the golden Dockerfile. The pod spec
- * is the program's, but for the image and a port published on 127.0.0.1. The tests act as
- * the kubelet (support/prober.ts) and assert from the runtime, never from the manifest: what
- * the kernel applied to the process, what its cgroup enforces, what the endpoints answer, and
- * how the pod behaves under load, on SIGTERM and on a crash.
+ * End to end on a real Kubernetes cluster (scripts/cluster: upstream etcd, kube-apiserver,
+ * controller-manager, scheduler, containerd + kubelet, kube-proxy, an OCI registry). For the
+ * dev, prod and local stacks, the objects the program declares (evaluated offline as
+ * `npm run synth` evaluates them) are applied server-side with the real registry digests of
+ * images built from the golden Dockerfile. The API server validates them, PodSecurity admission
+ * judges them, the Deployment controller rolls them, the kubelet probes and restarts them and
+ * kube-proxy routes the load; the tests assert from the cluster and from the node (/proc and
+ * cgroups of the processes containerd started), never from the manifest alone.
  *
  * Mocha runs with --delay: the stacks are evaluated before the suites are declared, so that
  * each Deployment gets its own suite.
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import * as net from "net";
-import * as os from "os";
 import * as path from "path";
 import { evaluateStack } from "../../scripts/lib/evaluate";
-import { toYaml } from "../../scripts/lib/manifests";
+import { KubernetesObject } from "../../scripts/lib/manifests";
 import {
-    declaredProbes,
+    clusterEnvironment,
+    ClusterEnvironment,
+    containerPid,
+    emptyDirPath,
+    evict,
+    getObject,
+    kubectl,
+    kubectlResult,
+    PodState,
+    podReady,
+    podsOf,
+    pushImages,
+    selectorOf,
+    serverSideApply,
+    serverSideDiff,
+    waitNamespaceGone,
+    watchTermination,
+} from "./support/cluster";
+import {
+    clusterChanges,
+    declaredObjects,
     DeclaredWorkload,
     declaredWorkloads,
-    e2eNamePrefix,
     envValue,
-    expectedPodmanChanges,
-    forPodman,
+    expectedClusterChanges,
+    forCluster,
     goDurationSeconds,
-    podmanChanges,
-    PodmanWorkload,
-    publishAddress,
 } from "./support/deployments";
 import { serviceEndpoints, ServiceEndpoints, smokePath } from "./support/endpoints";
-import { Figures } from "./support/figures";
-import { assertConfined, assertLimits, assertReadOnlyRoot, declaredLimits } from "./support/hardening";
-import { httpGet, HttpOutcome, HttpTarget, slowGet } from "./support/http";
-import { buildServiceImages, e2eImageTag, ImageBuild } from "./support/images";
+import { Figures, LoadFigures } from "./support/figures";
+import { assertConfined, assertLimits, assertReadOnlyRoot } from "./support/hardening";
+import { httpGet, HttpOutcome, HttpTarget } from "./support/http";
+import { buildServiceImages, deriveImage, e2eImageTag } from "./support/images";
 import { FixedRateLoad, summarize } from "./support/loadGenerator";
-import {
-    ContainerInspection,
-    containersNamed,
-    inspectContainer,
-    kubePlay,
-    podsNamed,
-    rememberPod,
-    removeLeftovers,
-    removePod,
-    removeStartedPods,
-    stopContainer,
-} from "./support/podman";
-import { httpProbeCheck, KubeletProber, ProbeKind, ProbeSpec } from "./support/prober";
-import { cgroupOf, memoryLimit, memoryPeak, memoryUsage, oomKills, processAlive, processStatus } from "./support/runtime";
-import { delay, pollUntil, until } from "./support/wait";
+import { processAlive } from "./support/runtime";
+import { pollUntil } from "./support/wait";
 
-const stacks = ["dev", "prod"] as const;
+const stacks = ["dev", "prod", "local"] as const;
 
-/** The fixed rate of the load generator, requests/s, and how long the steady load lasts. */
+/** The field manager the tests apply with, as a deploy tool would use its own. */
+const fieldManager = "go-services-e2e";
+
+/** The fixed rate of the load sent through a Service while its pods are disrupted, requests/s. */
 const loadRate = 200;
-const loadSeconds = 20;
 
-/**
- * How long after SIGTERM the load generator still routes new requests to the pod. In
- * Kubernetes the endpoints controller removes a terminating pod from its Services at once,
- * but kube-proxy and ingress controllers apply that with a delay, during which requests
- * still arrive; SHUTDOWN_DRAIN (the pod keeps serving after /readyz turned 503) exists to
- * cover it. The load generator models that propagation: it keeps sending for this long after
- * SIGTERM, then sends nothing new (its traffic would go to other endpoints), and every request
- * it sent, those in flight at SIGTERM included, must succeed. Well under SHUTDOWN_DRAIN.
- */
-const endpointPropagationMs = 1000;
+/** A request without a complete answer after this long has failed. */
+const requestTimeoutMs = 5000;
 
-/**
- * Requests held in flight across SIGTERM: their connections are accepted and their headers
- * are arriving when SIGTERM comes, and they complete this long after it. (At 200 requests/s
- * answered in a millisecond, the load alone seldom has a request in flight at that instant.)
- */
-const heldRequests = 5;
-const heldRequestMs = 500;
-
-/** Process starts measured for the start-to-ready figure. */
-const startToReadyRuns = 5;
-
-/**
- * How long before a liveness probe is due the crash test SIGKILLs the process. podman
- * restarts a killed container in about half a second, so a probe at an arbitrary moment of
- * the 10 s period would almost never see the crash; killing just before a probe is due makes
- * that probe meet the dead process, as it would meet a hung one.
- */
-const killBeforeLivenessMs = 100;
-
-/** What a running pod of the test is made of. */
-interface RunningPod {
-    readonly workload: PodmanWorkload;
-    readonly declared: DeclaredWorkload;
-    readonly endpoints: ServiceEndpoints;
-    readonly target: HttpTarget;
-    readonly prober: KubeletProber;
-    /** The load started by the load test and stopped by the shutdown test. */
-    load?: FixedRateLoad;
-}
-
-/** A port free on 127.0.0.1 now, to publish a pod's container port on. */
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.on("error", reject);
-        server.listen(0, publishAddress, () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
-}
-
-function probeOf(prober: KubeletProber, kind: ProbeKind): ProbeSpec {
-    const spec = prober.spec(kind);
-    assert.ok(spec, `the container declares no ${kind} probe`);
-    return spec;
-}
-
-/** The first moment from now that is `leadMs` before a probe of `kind` is due (probes tick every period). */
-function aheadOfProbe(prober: KubeletProber, kind: ProbeKind, leadMs: number): number {
-    const periodMs = probeOf(prober, kind).periodSeconds * 1000;
-    let at = (prober.nextTickAt(kind) ?? Date.now()) - leadMs;
-    while (at < Date.now()) {
-        at += periodMs;
-    }
-    return at;
-}
-
-/** Longest the kubelet waits for a container to start and turn ready, by its probes. */
-function startupBudgetMs(prober: KubeletProber): number {
-    const startup = probeOf(prober, "startup");
-    const readiness = probeOf(prober, "readiness");
-    return (startup.initialDelaySeconds + startup.periodSeconds * startup.failureThreshold + readiness.periodSeconds * readiness.successThreshold) * 1000;
-}
-
-/** Waits until the prober finds the container ready; fails if the kubelet would have killed it instead. */
-async function waitReady(pod: RunningPod, what: string): Promise<void> {
-    await pod.prober.waitFor(what, (prober) => prober.ready || prober.killRequested !== undefined, startupBudgetMs(pod.prober));
-    assert.strictEqual(pod.prober.killRequested, undefined, `the kubelet would have killed the container: ${pod.prober.killRequested ?? ""}`);
-}
-
-/** Polls podman until the container runs a process other than `previous`'s, after a restart. */
-function waitRestarted(pod: RunningPod, previous: ContainerInspection, timeoutMs: number): Promise<ContainerInspection> {
-    return pollUntil(
-        `${pod.workload.containerName} to be restarted`,
-        async () => {
-            const now = await inspectContainer(pod.workload.containerName);
-            return now.running && now.pid !== previous.pid && now.restartCount > previous.restartCount ? now : undefined;
-        },
-        { timeoutMs, intervalMs: 20 },
-    );
-}
-
-/** Polls the readiness endpoint as fast as it answers; resolves when it first answers 200. */
-function firstReady(pod: RunningPod, timeoutMs: number): Promise<number> {
-    const readinessPath = probeOf(pod.prober, "readiness").path;
-    return pollUntil(
-        `${readinessPath} to answer 200`,
-        async () => {
-            const outcome = await httpGet(pod.target, readinessPath, 1000);
-            return outcome.kind === "response" && outcome.status === 200 ? Date.now() : undefined;
-        },
-        { timeoutMs, intervalMs: 5 },
-    );
-}
+/** How long the load runs before a disruption starts, so that connections are spread and warm. */
+const warmLoadMs = 2000;
 
 /** Whether a load answer is a correct one. */
 function acceptsLoad(endpoints: ServiceEndpoints): (answer: HttpOutcome) => boolean {
@@ -179,341 +82,428 @@ function acceptsLoad(endpoints: ServiceEndpoints): (answer: HttpOutcome) => bool
     };
 }
 
+/** The Service's ClusterIP and port: where kube-proxy takes the load. */
+async function serviceTarget(namespace: string, name: string): Promise<HttpTarget> {
+    const service = await getObject<{ spec: { clusterIP: string; ports: { port: number }[] } }>(["service", name, "--namespace", namespace]);
+    const port = service.spec.ports[0]?.port;
+    assert.ok(port !== undefined, `service ${namespace}/${name} has no port`);
+    return { host: service.spec.clusterIP, port };
+}
+
+/** How long the Deployment controller may take to roll the Deployment out (its progress deadline). */
+function rolloutDeadlineMs(workload: DeclaredWorkload): number {
+    return (workload.deployment.spec?.progressDeadlineSeconds ?? 600) * 1000;
+}
+
+/** Waits until the Deployment controller reports the rollout complete (kubectl rollout status). */
+async function waitRolledOut(namespace: string, workload: DeclaredWorkload): Promise<void> {
+    await kubectl([
+        "rollout",
+        "status",
+        `deployment/${workload.deployment.metadata?.name ?? ""}`,
+        "--namespace",
+        namespace,
+        `--timeout=${rolloutDeadlineMs(workload) / 1000}s`,
+    ]);
+}
+
+/** The ready pods of a workload, not being deleted. */
+async function readyPods(namespace: string, workload: DeclaredWorkload): Promise<PodState[]> {
+    const pods = await podsOf(namespace, selectorOf(workload.deployment.spec?.selector.matchLabels ?? {}));
+    return pods.filter((pod) => podReady(pod) && pod.metadata.deletionTimestamp === undefined);
+}
+
+/** The summary of a load for the figures and messages. */
+function loadFigures(load: FixedRateLoad): LoadFigures & { failures: readonly string[] } {
+    const summary = summarize(load.records);
+    return { ratePerSecond: loadRate, requests: summary.requests, failed: summary.failed, p99Ms: summary.p99Ms, failures: summary.failures };
+}
+
+/** Runs `disruption` while load goes through the Service; resolves with the load's records once every request is answered. */
+async function underLoad<T>(target: HttpTarget, endpoints: ServiceEndpoints, disruption: () => Promise<T>): Promise<{ result: T; load: FixedRateLoad }> {
+    const load = new FixedRateLoad({ target, path: endpoints.loadPath, ratePerSecond: loadRate, timeoutMs: requestTimeoutMs, accept: acceptsLoad(endpoints) });
+    load.start();
+    try {
+        await pollUntil("the load to warm up", () => (load.records.length >= (loadRate * warmLoadMs) / 1000 ? true : undefined), {
+            timeoutMs: warmLoadMs + requestTimeoutMs * 4,
+            intervalMs: 50,
+        });
+        const result = await disruption();
+        return { result, load };
+    } finally {
+        await load.finish();
+    }
+}
+
+/** A pod's container as the node runs it: the host PID and the pod's /tmp on the node. */
+function nodeView(environment: ClusterEnvironment, pod: PodState): { pid: number; tmpSource: string } {
+    const status = pod.status.containerStatuses?.[0];
+    assert.ok(status?.state?.running, `pod ${pod.metadata.name}: its container is not running (${JSON.stringify(status?.state)})`);
+    return { pid: containerPid(environment, status.containerID), tmpSource: emptyDirPath(environment, pod.metadata.uid, "tmp") };
+}
+
 /** Declares the suites of one stack. */
-function describeStack(stack: (typeof stacks)[number], workloads: readonly DeclaredWorkload[], build: () => ImageBuild, figures: Figures): void {
-    describe(`the ${stack} stack`, function () {
-        const pods = new Map<string, RunningPod>();
-        /** Every pod of the stack podman was asked to create, whether or not that succeeded. */
-        const podNames: string[] = [];
+function describeStack(stack: (typeof stacks)[number], declared: readonly KubernetesObject[], images: () => StackImages, figures: Figures): void {
+    const workloads = declaredWorkloads(stack, declared);
+    const namespaceObject = declared.find((object) => object.kind === "Namespace");
+    const namespace = namespaceObject?.metadata.name ?? "";
+    const hasDisruptionBudget = (workload: DeclaredWorkload): boolean =>
+        declared.some((object) => object.kind === "PodDisruptionBudget" && object.metadata.name === workload.deployment.metadata?.name);
+
+    describe(`the ${stack} stack on the cluster`, function () {
+        let environment: ClusterEnvironment;
+        let applied: KubernetesObject[] = [];
+        let appliedAt = 0;
 
         before(async function () {
-            const manifestDirectory = fs.mkdtempSync(path.join(os.tmpdir(), `${e2eNamePrefix}${stack}-`));
-            try {
-                for (const declared of workloads) {
-                    const image = build().images.get(declared.service);
-                    assert.ok(image, `no image was built for ${declared.service}`);
-                    const workload = forPodman(declared, image.image, await freePort());
-                    const file = path.join(manifestDirectory, `${workload.podName}.yaml`);
-                    fs.writeFileSync(file, toYaml(workload.manifest));
-                    rememberPod(workload.podName);
-                    podNames.push(workload.podName);
-                    await kubePlay(file);
-                    const inspection = await inspectContainer(workload.containerName);
-                    const target = { host: publishAddress, port: workload.hostPort };
-                    const prober = new KubeletProber(declaredProbes(declared.container), httpProbeCheck(target));
-                    prober.start(inspection.startedAt);
-                    const endpoints = serviceEndpoints(declared.service, e2eImageTag, smokePath(declared.service));
-                    pods.set(declared.service, { workload, declared, endpoints, target, prober });
-                }
-            } finally {
-                fs.rmSync(manifestDirectory, { recursive: true, force: true });
+            assert.ok(namespaceObject, `the ${stack} stack declares no Namespace`);
+            environment = clusterEnvironment();
+            applied = forCluster(declared, images().first);
+            // A namespace left by an interrupted run would hide what this run's apply does.
+            if ((await kubectlResult(["get", "namespace", namespace])).code === 0) {
+                await kubectl(["delete", "namespace", namespace, "--wait=false"]);
+                await waitNamespaceGone(namespace, 180_000);
             }
         });
 
         after(async function () {
-            for (const pod of pods.values()) {
-                pod.prober.stop();
-                await pod.load?.finish();
+            if ((await kubectlResult(["get", "namespace", namespace])).code === 0) {
+                await kubectl(["delete", "namespace", namespace, "--wait=false"]);
+                await waitNamespaceGone(namespace, 180_000);
             }
-            for (const name of podNames) {
-                await removePod(name);
-            }
-            const prefix = `${e2eNamePrefix}${stack}-`;
-            const left = [...(await podsNamed(prefix)), ...(await containersNamed(prefix))];
-            assert.deepStrictEqual(left, [], `pods or containers left behind by the ${stack} stack`);
         });
 
-        for (const declared of workloads) {
-            describe(`${stack}/${declared.service}`, function () {
-                const pod = (): RunningPod => {
-                    const running = pods.get(declared.service);
-                    assert.ok(running, `the pod of ${declared.service} was not started`);
-                    return running;
-                };
+        it("is the synthesized stack with the real registry digests substituted, and nothing else changed", () => {
+            assert.deepStrictEqual(clusterChanges(declared, applied), expectedClusterChanges(declared));
+            for (const workload of declaredWorkloads(stack, applied)) {
+                assert.match(workload.container.image ?? "", /^localhost:5001\/go-services\/[a-z0-9-]+@sha256:[0-9a-f]{64}$/);
+            }
+        });
 
-                it("is played with the declared pod spec: only the image and the published port differ", () => {
-                    assert.deepStrictEqual(podmanChanges(pod().workload), expectedPodmanChanges(declared));
-                    assert.match(declared.container.image ?? "", /@sha256:[0-9a-f]{64}$/, "the declared image is pinned by digest");
-                });
+        it("applies server-side with warnings as errors; a second apply changes no object and kubectl diff --server-side is empty", async function () {
+            appliedAt = Date.now();
+            await serverSideApply(applied, fieldManager);
+            const state = await appliedState(applied);
+            assert.ok(
+                state.every((line) => !line.endsWith("applied never")),
+                `objects the apply did not manage: ${state.join("; ")}`,
+            );
+            await serverSideApply(applied, fieldManager);
+            assert.deepStrictEqual(await appliedState(applied), state, "the second apply changed an object");
+            assert.strictEqual(await serverSideDiff(applied, fieldManager), "", "kubectl diff --server-side after the apply");
+        });
 
-                it("passes its startup probe, then readiness, probed as declared", async () => {
-                    const { prober } = pod();
-                    await waitReady(pod(), "the startup probe, then readiness");
-                    const startup = probeOf(prober, "startup");
-                    const startupRecords = prober.recordsOf("startup");
-                    const firstSuccess = startupRecords.find((record) => record.ok);
-                    assert.ok(firstSuccess, "the startup probe succeeded");
-                    const gated = [...prober.recordsOf("liveness"), ...prober.recordsOf("readiness")].filter(
-                        (record) => record.sentAt < firstSuccess.completedAt,
-                    );
-                    assert.deepStrictEqual(gated, [], "no liveness or readiness probe before the startup probe succeeded");
-                    for (const [index, record] of startupRecords.entries()) {
-                        const previous = startupRecords[index - 1];
-                        if (previous) {
-                            const gap = record.sentAt - previous.sentAt;
-                            assert.ok(
-                                Math.abs(gap - startup.periodSeconds * 1000) < 250,
-                                `startup probes ${gap} ms apart, declared every ${startup.periodSeconds} s`,
-                            );
-                        }
-                    }
-                    assert.ok(prober.recordsOf("readiness").some((record) => record.ok && record.detail === "HTTP 200"));
-                });
-
-                it("runs as 65532:65532 with no capabilities, no privilege escalation and a seccomp filter", async () => {
-                    const inspection = await inspectContainer(pod().workload.containerName);
-                    assertConfined(declared, inspection.pid);
-                    figures.record(stack, declared.service, { idleRssKiB: processStatus(inspection.pid).vmRssKiB });
-                });
-
-                it("has a read-only root filesystem: a write outside /tmp fails, one in /tmp works", async () => {
-                    await assertReadOnlyRoot(declared, await inspectContainer(pod().workload.containerName));
-                });
-
-                it("runs under the memory and CPU limits of the manifest", async () => {
-                    assertLimits(declared, await inspectContainer(pod().workload.containerName));
-                });
-
-                it("answers its endpoints correctly", async () => {
-                    for (const expected of pod().endpoints.expectations) {
-                        const outcome = await httpGet(pod().target, expected.path, 2000);
-                        assert.ok(outcome.kind === "response", `GET ${expected.path}: ${outcome.kind === "error" ? outcome.code : ""}`);
-                        assert.strictEqual(outcome.status, expected.status, `GET ${expected.path}: ${outcome.body}`);
-                        assert.match(outcome.contentType, /^application\/json/, `GET ${expected.path}: content type`);
-                        expected.body(JSON.parse(outcome.body));
-                    }
-                });
-
-                it("is caught by its liveness probe when SIGKILLed, and its restart policy brings it back ready with the same hardening", async () => {
-                    const running = pod();
-                    const { prober } = running;
-                    const liveness = probeOf(prober, "liveness");
-                    const detectionBudgetMs = liveness.periodSeconds * liveness.failureThreshold * 1000;
-                    assert.strictEqual(declared.pod.restartPolicy ?? "Always", "Always", "the Deployment's pods restart always");
-                    const before = await inspectContainer(running.workload.containerName);
-                    assert.strictEqual(before.restartPolicy, "always", "podman inspect HostConfig.RestartPolicy");
-
-                    const killAt = aheadOfProbe(prober, "liveness", killBeforeLivenessMs);
-                    await until(killAt);
-                    const killedAt = Date.now();
-                    process.kill(before.pid, "SIGKILL");
-
-                    await prober.waitFor("a failed liveness probe", (p) => p.recordsOf("liveness", killedAt).some((record) => !record.ok), detectionBudgetMs);
-                    const failure = prober.recordsOf("liveness", killedAt).find((record) => !record.ok);
-                    assert.ok(failure);
-                    const seenAfterMs = failure.completedAt - killedAt;
-                    assert.ok(seenAfterMs <= detectionBudgetMs, `liveness saw the crash after ${seenAfterMs} ms, more than ${detectionBudgetMs} ms`);
-
-                    const after = await waitRestarted(running, before, detectionBudgetMs);
-                    prober.start(after.startedAt);
-                    await waitReady(running, "ready again after the restart");
-                    const readyAgainAfterMs = Date.now() - killedAt;
-                    figures.record(stack, declared.service, { crash: { livenessFailureAfterMs: seenAfterMs, readyAgainAfterMs } });
-
-                    assert.strictEqual(after.restartCount, before.restartCount + 1, "restarted once");
-                    assertConfined(declared, after.pid);
-                    await assertReadOnlyRoot(declared, after);
-                    assertLimits(declared, after);
-                });
-
-                it(`turns ready quickly after its process starts (median of ${startToReadyRuns} starts)`, async () => {
-                    const running = pod();
-                    const budgetMs = startupBudgetMs(running.prober);
-                    const samples: number[] = [];
-                    running.prober.stop();
-                    let latest = await inspectContainer(running.workload.containerName);
-                    const starts: string[] = [];
-                    for (let run = 0; run < startToReadyRuns; run += 1) {
-                        const previous = latest;
-                        const killedAt = Date.now();
-                        process.kill(previous.pid, "SIGKILL");
-                        await pollUntil(`process ${previous.pid} to exit`, () => (processAlive(previous.pid) ? undefined : true), {
-                            timeoutMs: 5000,
-                            intervalMs: 5,
-                        });
-                        // The old process is gone, so the first 200 comes from the new one.
-                        const readyAt = await firstReady(running, budgetMs);
-                        latest = await waitRestarted(running, previous, 5000);
-                        starts.push(`killed at +0, started at +${(latest.startedAt - killedAt).toFixed(1)}, ready at +${readyAt - killedAt} ms`);
-                        // podman stamps StartedAt just after `runc start` returns, a little after the
-                        // process has started: a service ready within that gap measures 0, not less.
-                        samples.push(Math.max(0, readyAt - latest.startedAt));
-                        assert.ok(
-                            latest.startedAt > killedAt,
-                            `start ${run + 1}: podman's StartedAt is before the SIGKILL that caused the restart; ${starts.join("; ")}`,
-                        );
-                    }
-                    running.prober.start(latest.startedAt);
-                    await waitReady(running, "ready after the last start");
-                    figures.record(stack, declared.service, { startToReadyMs: samples });
+        it("has every Deployment Available through the kubelet's startup and readiness probes, running the pushed digest", async function () {
+            for (const workload of workloads) {
+                await waitRolledOut(namespace, workload);
+            }
+            figures.record(stack, { applyToAvailableMs: Date.now() - appliedAt });
+            const startToReady: number[] = [];
+            for (const workload of workloads) {
+                const pods = await readyPods(namespace, workload);
+                assert.ok(pods.length >= 1, `${workload.service}: no ready pod`);
+                const pushed = images().first.get(workload.service) ?? "";
+                for (const pod of pods) {
+                    const status = pod.status.containerStatuses?.[0];
                     assert.ok(
-                        samples.every((sample) => sample < budgetMs),
-                        `process start to ready: ${samples.map((sample) => sample.toFixed(1)).join(", ")} ms; each must be within the startup budget of ${budgetMs} ms`,
+                        status?.started && status.ready,
+                        `${pod.metadata.name}: container started ${String(status?.started)}, ready ${String(status?.ready)}`,
                     );
-                });
+                    assert.strictEqual(status.imageID, pushed, `${pod.metadata.name}: the kubelet ran ${status.imageID ?? "?"}, not the pushed ${pushed}`);
+                    const runningSince = Date.parse(status.state?.running?.startedAt ?? "");
+                    const readySince = Date.parse(pod.status.conditions?.find((condition) => condition.type === "Ready")?.lastTransitionTime ?? "");
+                    startToReady.push((readySince - runningSince) / 1000);
+                }
+            }
+            figures.record(stack, { podStartToReadySeconds: startToReady });
+        });
 
-                it(`sustains ${loadRate} requests/s for ${loadSeconds} s without being OOM-killed, its memory peaking below its limit`, async () => {
-                    const running = pod();
-                    const before = await inspectContainer(running.workload.containerName);
-                    const cgroup = cgroupOf(before.pid);
-                    const limitBytes = declaredLimits(declared).memoryBytes;
-                    assert.strictEqual(memoryLimit(cgroup), limitBytes);
-                    const oomKillsBefore = oomKills(cgroup);
+        it("is judged by PodSecurity restricted: the pods are admitted, a privileged pod in the same namespace is refused", async function () {
+            const live = await getObject<{ metadata: { labels?: Record<string, string> } }>(["namespace", namespace]);
+            assert.strictEqual(live.metadata.labels?.["pod-security.kubernetes.io/enforce"], "restricted");
+            const workload = workloads[0];
+            assert.ok(workload, `the ${stack} stack declares no Deployment`);
+            const pod = (spec: unknown): string =>
+                JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "e2e-admission-check", namespace }, spec });
+            const template = declaredWorkloads(stack, applied)[0]?.pod;
+            // The Deployment's own pod spec is admitted (a server-side dry run goes through admission)...
+            await kubectl(["create", "--dry-run=server", "-f", "-"], pod(template));
+            // ...and the same spec made privileged is refused by PodSecurity, not by validation.
+            const bad = structuredClone(template);
+            assert.ok(bad?.containers[0]);
+            bad.containers[0].securityContext = { ...bad.containers[0].securityContext, privileged: true, allowPrivilegeEscalation: true };
+            const refused = await kubectlResult(["create", "--dry-run=server", "-f", "-"], pod(bad));
+            assert.notStrictEqual(refused.code, 0, "a privileged pod was admitted");
+            assert.match(refused.stderr, /violates PodSecurity "restricted:latest": .*privileged/);
+            for (const workloadInStack of workloads) {
+                const events = await kubectl(["get", "events", "--namespace", namespace, "--field-selector", "reason=FailedCreate", "-o", "name"]);
+                assert.strictEqual(events.trim(), "", `${workloadInStack.service}: ReplicaSet pods failed to be created`);
+            }
+        });
 
-                    let sampledPeak = memoryUsage(cgroup);
-                    const sampler = setInterval(() => {
-                        sampledPeak = Math.max(sampledPeak, memoryUsage(cgroup));
-                    }, 100);
-                    const load = new FixedRateLoad({
-                        target: running.target,
-                        path: running.endpoints.loadPath,
-                        ratePerSecond: loadRate,
-                        timeoutMs: 5000,
-                        accept: acceptsLoad(running.endpoints),
-                    });
-                    running.load = load;
-                    try {
-                        load.start();
-                        await delay(loadSeconds * 1000);
-                    } finally {
-                        clearInterval(sampler);
-                    }
-                    const peakBytes = Math.max(sampledPeak, memoryPeak(cgroup) ?? 0);
-                    const summary = summarize(load.records);
-                    const after = await inspectContainer(running.workload.containerName);
-                    figures.record(stack, declared.service, {
-                        memoryLimitBytes: limitBytes,
-                        peakMemoryBytes: peakBytes,
-                        load: {
-                            ratePerSecond: loadRate,
-                            seconds: loadSeconds,
-                            requests: summary.requests,
-                            failed: summary.failed,
-                            p50Ms: summary.p50Ms,
-                            p99Ms: summary.p99Ms,
-                            maxMs: summary.maxMs,
-                        },
-                    });
+        for (const workload of workloads) {
+            describeWorkload(
+                stack,
+                namespace,
+                workload,
+                () => environment,
+                images,
+                hasDisruptionBudget(workload),
+                figures,
+                () => applied,
+            );
+        }
+    });
+}
 
-                    assert.ok(
-                        after.running && after.pid === before.pid && after.restartCount === before.restartCount,
-                        "the same process ran throughout the load",
-                    );
-                    assert.strictEqual(oomKills(cgroup) - oomKillsBefore, 0, `OOM kills in ${cgroup.memoryDirectory}`);
-                    assert.strictEqual(after.oomKilled, false, "podman inspect State.OOMKilled");
-                    assert.ok(peakBytes < limitBytes, `memory peaked at ${peakBytes} bytes, the limit is ${limitBytes}`);
-                    assert.strictEqual(summary.failed, 0, `failed requests: ${summary.failures.join("; ")}`);
-                    assert.ok(
-                        summary.requests >= loadRate * loadSeconds * 0.95,
-                        `${summary.requests} requests answered in ${loadSeconds} s at ${loadRate}/s: the load was not sustained`,
-                    );
-                });
+/**
+ * What an apply can change of each object, read back from the cluster: its generation (bumped
+ * by every spec change) and when the tests' field manager last changed it (managedFields).
+ * Not the resourceVersion: the controllers' status updates bump it whatever the apply did.
+ */
+async function appliedState(objects: readonly KubernetesObject[]): Promise<string[]> {
+    return Promise.all(
+        objects.map(async (object) => {
+            const where = object.metadata.namespace ? ["--namespace", object.metadata.namespace] : [];
+            const live = await getObject<{ metadata: { generation?: number; managedFields?: { manager: string; operation: string; time?: string }[] } }>([
+                "--show-managed-fields",
+                `${object.kind}.${groupOf(object.apiVersion)}`,
+                object.metadata.name ?? "",
+                ...where,
+            ]);
+            const applied = live.metadata.managedFields?.find((entry) => entry.manager === fieldManager && entry.operation === "Apply");
+            return `${object.kind}/${object.metadata.name ?? ""} generation ${String(live.metadata.generation)}, applied ${applied?.time ?? "never"}`;
+        }),
+    );
+}
 
-                it("drains on SIGTERM under load: /readyz turns 503 within a readiness period, no request fails, exit 0 within the grace period", async () => {
-                    const running = pod();
-                    const { prober } = running;
-                    const load = running.load;
-                    assert.ok(load, "the load test left no load running");
-                    const readiness = probeOf(prober, "readiness");
-                    const periodMs = readiness.periodSeconds * 1000;
-                    const graceSeconds = declared.pod.terminationGracePeriodSeconds ?? 30;
-                    const drainMs = goDurationSeconds(envValue(declared.container, "SHUTDOWN_DRAIN")) * 1000;
-                    const before = await inspectContainer(running.workload.containerName);
+/** The API group of an apiVersion, "" for the core group (kubectl reads "Kind." as the core group). */
+function groupOf(apiVersion: string): string {
+    return apiVersion.includes("/") ? (apiVersion.split("/")[0] ?? "") : "";
+}
 
-                    // SIGTERM half a period before a readiness probe is due, so that the probe meets
-                    // the drain and not its end (SHUTDOWN_DRAIN may equal the readiness period).
-                    const sigtermAt = aheadOfProbe(prober, "readiness", periodMs / 2);
-                    let finishHeld = (): void => undefined;
-                    const held = new Promise<void>((resolve) => (finishHeld = resolve));
-                    await until(sigtermAt - 100);
-                    const heldInFlight = Array.from({ length: heldRequests }, () => slowGet(running.target, running.endpoints.loadPath, held, 10000));
-                    await Promise.all(heldInFlight.map((request) => request.started));
-                    await until(sigtermAt);
-                    const stoppingAt = Date.now();
-                    const propagation = setTimeout(() => load.stopRouting(), endpointPropagationMs);
-                    const release = setTimeout(finishHeld, heldRequestMs);
-                    try {
-                        await stopContainer(running.workload.containerName, graceSeconds);
-                    } finally {
-                        clearTimeout(propagation);
-                        clearTimeout(release);
-                        finishHeld();
-                        prober.stop();
-                    }
-                    const heldOutcomes = await Promise.all(heldInFlight.map((request) => request.outcome));
-                    const records = await load.finish();
-                    running.load = undefined;
-                    const after = await inspectContainer(running.workload.containerName);
+/** Declares the suites of one Deployment of a stack. */
+function describeWorkload(
+    stack: string,
+    namespace: string,
+    workload: DeclaredWorkload,
+    environment: () => ClusterEnvironment,
+    images: () => StackImages,
+    hasDisruptionBudget: boolean,
+    figures: Figures,
+    applied: () => readonly KubernetesObject[],
+): void {
+    const service = workload.service;
+    const name = workload.deployment.metadata?.name ?? service;
+    const endpoints = serviceEndpoints(service, e2eImageTag, smokePath(service));
+    const graceSeconds = workload.pod.terminationGracePeriodSeconds ?? 30;
 
-                    const firstReadiness = prober.recordsOf("readiness", stoppingAt)[0];
-                    const inFlight = records.filter((record) => record.sentAt < stoppingAt && record.completedAt >= stoppingAt);
-                    const heldServed = heldOutcomes.filter(acceptsLoad(running.endpoints)).length;
-                    const sentAfter = records.filter((record) => record.sentAt >= stoppingAt);
-                    const failed = records.filter((record) => !record.ok);
-                    const exitAfterMs = after.finishedAt - stoppingAt;
-                    figures.record(stack, declared.service, {
-                        shutdown: {
-                            inFlightAtSigterm: inFlight.length + heldRequests,
-                            servedAfterSigterm: [...inFlight, ...sentAfter].filter((record) => record.ok).length + heldServed,
-                            failedAfterSigterm: [...inFlight, ...sentAfter].filter((record) => !record.ok).length + heldRequests - heldServed,
-                            readyz503AfterMs: firstReadiness ? firstReadiness.sentAt - stoppingAt : Number.NaN,
-                            exitAfterMs,
-                            exitCode: after.exitCode,
-                        },
-                    });
+    describe(`${stack}/${service}`, function () {
+        it("runs confined as declared: uid/gid 65532, no capabilities, no_new_privs, seccomp, read-only root, cgroup limits", async function () {
+            for (const pod of await readyPods(namespace, workload)) {
+                const { pid, tmpSource } = nodeView(environment(), pod);
+                assertConfined(workload, pid);
+                await assertReadOnlyRoot(workload, pid, tmpSource);
+                assertLimits(workload, pid);
+            }
+        });
 
-                    assert.ok(firstReadiness, "no readiness probe after SIGTERM");
-                    assert.strictEqual(firstReadiness.status, 503, `the first readiness probe after SIGTERM: ${firstReadiness.detail}`);
-                    assert.ok(
-                        firstReadiness.sentAt - stoppingAt <= periodMs,
-                        `the first readiness probe came ${firstReadiness.sentAt - stoppingAt} ms after SIGTERM`,
-                    );
-                    assert.deepStrictEqual(
-                        failed.map((record) => `${record.detail} sent ${record.sentAt - stoppingAt} ms after SIGTERM`),
-                        [],
-                        failed.some((record) => record.detail.includes("reused keep-alive"))
-                            ? "failed requests: the server closed keep-alive connections clients were still sending on; during the drain it should answer " +
-                                  "with Connection: close and close idle connections only when the drain is over"
-                            : "failed requests",
-                    );
-                    assert.ok(sentAfter.length >= ((loadRate * endpointPropagationMs) / 1000) * 0.9, `only ${sentAfter.length} requests sent after SIGTERM`);
-                    assert.strictEqual(after.exitCode, 0, "exit code");
-                    assert.ok(!after.running && after.restartCount === before.restartCount, "the stopped container is not restarted");
-                    assert.ok(exitAfterMs >= drainMs, `exited ${exitAfterMs} ms after SIGTERM, before SHUTDOWN_DRAIN (${drainMs} ms) was over`);
-                    assert.ok(exitAfterMs < graceSeconds * 1000, `exited ${exitAfterMs} ms after SIGTERM, terminationGracePeriodSeconds is ${graceSeconds}`);
-                });
+        it("answers its endpoints through its Service's ClusterIP (kube-proxy)", async function () {
+            const target = await serviceTarget(namespace, name);
+            for (const expected of endpoints.expectations) {
+                const outcome = await httpGet(target, expected.path, requestTimeoutMs);
+                assert.ok(
+                    outcome.kind === "response",
+                    `GET ${expected.path} via ${target.host}:${target.port}: ${outcome.kind === "error" ? outcome.code : ""}`,
+                );
+                assert.strictEqual(outcome.status, expected.status, `GET ${expected.path}: ${outcome.body}`);
+                assert.match(outcome.contentType, /^application\/json/, `GET ${expected.path}: content type`);
+                expected.body(JSON.parse(outcome.body));
+            }
+        });
+
+        it("is restarted by the kubelet after a SIGKILL, ready again and confined as before", async function () {
+            const [pod] = await readyPods(namespace, workload);
+            assert.ok(pod, "no ready pod");
+            const before = pod.status.containerStatuses?.[0]?.restartCount ?? 0;
+            const { pid } = nodeView(environment(), pod);
+            const killedAt = Date.now();
+            process.kill(pid, "SIGKILL");
+            const restarted = await pollUntil(
+                `the kubelet to restart ${pod.metadata.name} and find it ready`,
+                async () => {
+                    const now = await getObject<PodState>(["pod", pod.metadata.name, "--namespace", namespace]);
+                    const status = now.status.containerStatuses?.[0];
+                    return status && status.restartCount === before + 1 && status.ready && podReady(now) ? now : undefined;
+                },
+                { timeoutMs: restartBudgetMs(workload), intervalMs: 100 },
+            );
+            figures.record(stack, { killToReadyMs: { [service]: Date.now() - killedAt } });
+            assert.strictEqual(restarted.metadata.uid, pod.metadata.uid, "the same pod, its container restarted in place");
+            assert.strictEqual(restarted.status.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 137, "the last state is the SIGKILL (128 + 9)");
+            const after = nodeView(environment(), restarted);
+            assert.notStrictEqual(after.pid, pid, "a new process");
+            assert.ok(!processAlive(pid), "the killed process is gone");
+            assertConfined(workload, after.pid);
+            await assertReadOnlyRoot(workload, after.pid, after.tmpSource);
+            assertLimits(workload, after.pid);
+        });
+
+        it(`rolls to a new image digest under ${loadRate} requests/s through the Service with no failed request`, async function () {
+            const target = await serviceTarget(namespace, name);
+            const next = images().second.get(service);
+            assert.ok(next, `no second image for ${service}`);
+            const objects = applied().map((object) =>
+                object.kind === "Deployment" && object.metadata.name === name ? (forCluster([object], new Map([[service, next]]))[0] ?? object) : object,
+            );
+            const started = Date.now();
+            const { load } = await underLoad(target, endpoints, async () => {
+                await serverSideApply(objects, fieldManager);
+                await waitRolledOut(namespace, workload);
+            });
+            const durationMs = Date.now() - started - warmLoadMs;
+            const summary = loadFigures(load);
+            figures.record(stack, { rollouts: { [service]: { durationMs, load: summary } } });
+            for (const pod of await readyPods(namespace, workload)) {
+                assert.strictEqual(pod.status.containerStatuses?.[0]?.imageID, next, `${pod.metadata.name} runs the new digest`);
+            }
+            assert.strictEqual(summary.failed, 0, `${summary.failed} of ${summary.requests} requests failed: ${summary.failures.join("; ")}`);
+        });
+
+        const replicas = workload.deployment.spec?.replicas;
+        if (replicas === undefined || replicas > 1) {
+            it(`drains a deleted pod under ${loadRate} requests/s: /readyz 503 after SIGTERM, exit 0 within the grace period, no failed request`, async function () {
+                const target = await serviceTarget(namespace, name);
+                const drainMs = goDurationSeconds(envValue(workload.container, "SHUTDOWN_DRAIN")) * 1000;
+                const { result, load } = await underLoad(target, endpoints, () => deleteAndWatch(namespace, workload, graceSeconds));
+                await waitRolledOut(namespace, workload);
+                const summary = loadFigures(load);
+                figures.record(stack, { drains: { [service]: { ...result, load: summary } } });
+                assert.strictEqual(result.exitCode, 0, "the container's exit code");
+                assert.ok(
+                    result.readyz503AfterMs < drainMs,
+                    `/readyz answered 503 only ${result.readyz503AfterMs} ms after the deletion, SHUTDOWN_DRAIN is ${drainMs} ms`,
+                );
+                assert.ok(result.exitAfterMs >= drainMs, `exited ${result.exitAfterMs} ms after the deletion, before SHUTDOWN_DRAIN (${drainMs} ms) was over`);
+                assert.ok(
+                    result.exitAfterMs < graceSeconds * 1000,
+                    `exited ${result.exitAfterMs} ms after the deletion; the grace period is ${graceSeconds} s`,
+                );
+                assert.strictEqual(summary.failed, 0, `${summary.failed} of ${summary.requests} requests failed: ${summary.failures.join("; ")}`);
+            });
+        }
+
+        if (hasDisruptionBudget) {
+            it("has its PodDisruptionBudget enforced: the eviction API refuses an eviction that would break it", async function () {
+                const budget = await pollUntil(
+                    `the disruption controller to observe PDB ${name}`,
+                    async () => {
+                        const pdb = await getObject<{
+                            metadata: { generation: number };
+                            status?: { observedGeneration?: number; disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number };
+                        }>(["pdb", name, "--namespace", namespace]);
+                        return pdb.status?.observedGeneration === pdb.metadata.generation && (pdb.status.disruptionsAllowed ?? 0) >= 1 ? pdb.status : undefined;
+                    },
+                    { timeoutMs: rolloutDeadlineMs(workload), intervalMs: 200 },
+                );
+                const pods = await readyPods(namespace, workload);
+                const outcomes = [];
+                for (const pod of pods.slice(0, (budget.disruptionsAllowed ?? 0) + 1)) {
+                    outcomes.push(await evict(namespace, pod.metadata.name));
+                }
+                const refused = outcomes.pop();
+                assert.ok(
+                    outcomes.every((outcome) => outcome.allowed),
+                    `evictions within the budget were refused: ${outcomes.map((o) => o.message).join("; ")}`,
+                );
+                assert.ok(refused && !refused.allowed, `an eviction beyond the budget (${budget.disruptionsAllowed ?? 0} allowed) was accepted`);
+                assert.match(refused.message, /Cannot evict pod as it would violate the pod's disruption budget/);
+                await waitRolledOut(namespace, workload);
             });
         }
     });
 }
 
+/** How long the kubelet may take to notice a dead container, restart it and find it ready (its back-off starts at 10 s). */
+function restartBudgetMs(workload: DeclaredWorkload): number {
+    const startup = workload.container.startupProbe;
+    const readiness = workload.container.readinessProbe;
+    const probes = (startup?.periodSeconds ?? 10) * (startup?.failureThreshold ?? 3) + (readiness?.periodSeconds ?? 10) * 2;
+    return (10 + probes) * 1000;
+}
+
+/** What a pod deletion looked like from outside. */
+interface DrainOutcome {
+    readonly readyz503AfterMs: number;
+    readonly exitCode: number;
+    readonly exitAfterMs: number;
+}
+
+/**
+ * Deletes one ready pod of the workload and watches it go: polls its /readyz on the pod IP
+ * (the kubelet's view) until it answers 503, and watches the pod until the kubelet reports
+ * its container terminated.
+ */
+async function deleteAndWatch(namespace: string, workload: DeclaredWorkload, graceSeconds: number): Promise<DrainOutcome> {
+    const [pod] = await readyPods(namespace, workload);
+    assert.ok(pod?.status.podIP, "no ready pod with an IP");
+    const port = workload.container.ports?.[0]?.containerPort ?? 8080;
+    const readinessPath = workload.container.readinessProbe?.httpGet?.path ?? "/readyz";
+    const watch = watchTermination(namespace, pod.metadata.name, (graceSeconds + 60) * 1000);
+    await watch.established;
+    const deletedAt = Date.now();
+    await kubectl(["delete", "pod", pod.metadata.name, "--namespace", namespace, "--wait=false"]);
+    const first503 = pollUntil(
+        `${pod.metadata.name} ${readinessPath} to answer 503`,
+        async () => {
+            const outcome = await httpGet({ host: pod.status.podIP ?? "", port }, readinessPath, 1000);
+            return outcome.kind === "response" && outcome.status === 503 ? Date.now() - deletedAt : undefined;
+        },
+        { timeoutMs: graceSeconds * 1000, intervalMs: 20 },
+    );
+    const [readyz503AfterMs, termination] = await Promise.all([first503, watch.terminated]);
+    return { readyz503AfterMs, exitCode: termination.exitCode, exitAfterMs: termination.seenAt - deletedAt };
+}
+
+/** The images of a run: the first build, and a second digest of each for the rolling updates. */
+interface StackImages {
+    readonly first: ReadonlyMap<string, string>;
+    readonly second: ReadonlyMap<string, string>;
+}
+
 /** Evaluates the stacks, then declares the suites and starts the run. */
 async function declareSuites(): Promise<void> {
     const figures = new Figures();
-    const declared = new Map<string, DeclaredWorkload[]>();
+    const declared = new Map<string, KubernetesObject[]>();
     for (const stack of stacks) {
-        declared.set(stack, declaredWorkloads(stack, await evaluateStack(stack, { values: "mock" })));
+        declared.set(stack, declaredObjects(stack, await evaluateStack(stack, { values: "placeholders" })));
     }
-    let build: ImageBuild | undefined;
+    let images: StackImages | undefined;
 
-    describe("e2e: each stack's Deployments on podman, probed as the kubelet probes them", function () {
+    describe("e2e: each stack on a real Kubernetes cluster (scripts/cluster)", function () {
         before(async function () {
-            const leftovers = await removeLeftovers(e2eNamePrefix);
-            if (leftovers.length > 0) {
-                process.stdout.write(`removed what an earlier run left behind: ${leftovers.join(", ")}\n`);
-            }
-            const services = [...new Set([...declared.values()].flat().map((workload) => workload.service))].sort();
-            build = await buildServiceImages(services);
-            figures.recordBuild(build.command, build.durationMs);
-            for (const [stack, workloads] of declared) {
-                for (const workload of workloads) {
-                    figures.record(stack, workload.service, { imageBytes: build.images.get(workload.service)?.imageBytes ?? Number.NaN });
-                }
+            clusterEnvironment();
+            const services = [
+                ...new Set([...declared].flatMap(([stack, objects]) => declaredWorkloads(stack, objects).map((workload) => workload.service))),
+            ].sort();
+            const build = await buildServiceImages(services);
+            figures.note("Images", `${build.command} took ${(build.durationMs / 1000).toFixed(1)} s`);
+            const built = services.map((service) => build.images.get(service)?.image ?? "");
+            const pushedAt = Date.now();
+            const first = await pushImages(built);
+            const second = await pushImages(await Promise.all(built.map((image) => deriveImage(image, "io.go-services.e2e.rollout", "2"))));
+            figures.note("Push", `${services.length * 2} images to the registry in ${((Date.now() - pushedAt) / 1000).toFixed(1)} s`);
+            images = {
+                first: new Map(services.map((service, index) => [service, first[index] ?? ""])),
+                second: new Map(services.map((service, index) => [service, second[index] ?? ""])),
+            };
+            const apiserverReady = path.join(clusterEnvironment().stateDirectory, "run", "apiserver-ready-seconds");
+            if (fs.existsSync(apiserverReady)) {
+                figures.note("Control plane", `kube-apiserver /readyz ${fs.readFileSync(apiserverReady, "utf8").trim()} s after its start`);
             }
         });
 
-        after(async function () {
-            await removeStartedPods();
+        after(function () {
             figures.report();
         });
 
@@ -522,8 +512,8 @@ async function declareSuites(): Promise<void> {
                 stack,
                 declared.get(stack) ?? [],
                 () => {
-                    assert.ok(build, "the images were not built");
-                    return build;
+                    assert.ok(images, "the images were not built and pushed");
+                    return images;
                 },
                 figures,
             );
@@ -533,7 +523,7 @@ async function declareSuites(): Promise<void> {
 
 declareSuites().then(run, (error: unknown) => {
     describe("e2e", () => {
-        it("evaluates the dev and prod stacks", () => {
+        it("evaluates the dev, prod and local stacks", () => {
             throw error;
         });
     });

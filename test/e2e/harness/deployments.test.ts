@@ -1,55 +1,80 @@
 /**
- * What podman plays, checked on the committed stacks without podman: the copy of each
- * Deployment differs from the declared one only where the e2e tests say it does, and the
- * probes are read from the manifest, not assumed.
+ * What the test cluster gets, checked on the committed stacks without a cluster: the objects
+ * differ from the synthesized ones only by the images' real registry digests, and the test
+ * would notice any other change.
  */
 import * as assert from "assert";
 import { evaluateStack } from "../../../scripts/lib/evaluate";
+import { KubernetesObject } from "../../../scripts/lib/manifests";
 import {
-    declaredProbes,
-    DeclaredWorkload,
+    clusterChanges,
+    declaredObjects,
     declaredWorkloads,
     differingPaths,
-    e2eNamePrefix,
     envValue,
-    expectedPodmanChanges,
-    forPodman,
+    expectedClusterChanges,
+    forCluster,
     goDurationSeconds,
-    podmanChanges,
 } from "../support/deployments";
 
-describe("e2e harness: the Deployments podman plays", function () {
+const pushed = (service: string): string => `localhost:5001/go-services/${service}@sha256:${"ab".repeat(32)}`;
+
+describe("e2e harness: the objects the test cluster gets", function () {
     this.timeout(30000);
-    const workloads = new Map<string, DeclaredWorkload[]>();
+    const stacks = new Map<string, KubernetesObject[]>();
 
     before(async () => {
-        for (const stack of ["dev", "prod"]) {
-            workloads.set(stack, declaredWorkloads(stack, await evaluateStack(stack, { values: "mock" })));
+        for (const stack of ["dev", "prod", "local"]) {
+            stacks.set(stack, declaredObjects(stack, await evaluateStack(stack, { values: "placeholders" })));
         }
     });
 
-    it("takes every Deployment of the dev and prod stacks, one service container each", () => {
-        for (const [stack, declared] of workloads) {
+    it("takes every Deployment of the dev, prod and local stacks, one service container each", () => {
+        for (const [stack, objects] of stacks) {
             assert.deepStrictEqual(
-                declared.map((workload) => workload.service),
+                declaredWorkloads(stack, objects).map((workload) => workload.service),
                 ["hello", "quotes"],
                 stack,
             );
         }
     });
 
-    it("changes only the name, the replica count, the image and the published port", () => {
-        for (const declared of [...workloads.values()].flat()) {
-            const workload = forPodman(declared, `localhost/go-services/${declared.service}:e2e`, 18080);
-            assert.deepStrictEqual(podmanChanges(workload), expectedPodmanChanges(declared), `${declared.stack}/${declared.service}`);
-            const container = workload.manifest.spec?.template.spec?.containers[0];
-            assert.strictEqual(container?.image, `localhost/go-services/${declared.service}:e2e`);
-            assert.deepStrictEqual(container.ports, [{ containerPort: 8080, hostIP: "127.0.0.1", hostPort: 18080, name: "http", protocol: "TCP" }]);
-            assert.strictEqual(workload.manifest.spec?.replicas, 1);
-            assert.strictEqual(workload.podName, `${e2eNamePrefix}${declared.stack}-${declared.service}-pod-0`);
-            assert.strictEqual(workload.containerName, `${workload.podName}-${declared.service}`);
-            assert.match(declared.container.image ?? "", /@sha256:[0-9a-f]{64}$/, "the declared Deployment is left as it was");
+    it("replaces each Deployment's image by the pushed digest and changes nothing else", () => {
+        for (const [stack, objects] of stacks) {
+            const applied = forCluster(
+                objects,
+                new Map([
+                    ["hello", pushed("hello")],
+                    ["quotes", pushed("quotes")],
+                ]),
+            );
+            assert.deepStrictEqual(clusterChanges(objects, applied), expectedClusterChanges(objects), stack);
+            assert.deepStrictEqual(
+                declaredWorkloads(stack, applied).map((workload) => workload.container.image),
+                [pushed("hello"), pushed("quotes")],
+            );
+            assert.ok(
+                declaredWorkloads(stack, objects).every((workload) => workload.container.image !== pushed(workload.service)),
+                "the declared objects are left as they were",
+            );
         }
+    });
+
+    it("notices any other change, and refuses a service no image was pushed for", () => {
+        const objects = stacks.get("prod") ?? [];
+        const applied = forCluster(
+            objects,
+            new Map([
+                ["hello", pushed("hello")],
+                ["quotes", pushed("quotes")],
+            ]),
+        );
+        const tampered = structuredClone(applied);
+        const deployment = tampered.find((object) => object.kind === "Deployment") as { spec: { replicas?: number } } | undefined;
+        assert.ok(deployment);
+        deployment.spec.replicas = 7;
+        assert.notDeepStrictEqual(clusterChanges(objects, tampered), expectedClusterChanges(objects));
+        assert.throws(() => forCluster(objects, new Map([["hello", pushed("hello")]])), /no image was pushed for the service quotes/);
     });
 
     it("lists the paths at which two values differ", () => {
@@ -58,22 +83,8 @@ describe("e2e harness: the Deployments podman plays", function () {
         assert.deepStrictEqual(differingPaths({ x: [1] }, { x: [1] }), []);
     });
 
-    it("reads the probes from the manifest, resolving the named port", () => {
-        const dev = workloads.get("dev")?.[0];
-        assert.ok(dev);
-        assert.deepStrictEqual(
-            declaredProbes(dev.container).map((probe) => `${probe.kind} ${probe.path} every ${probe.periodSeconds}s x${probe.failureThreshold}`),
-            ["startup /livez every 2s x30", "liveness /livez every 10s x3", "readiness /readyz every 5s x2"],
-        );
-        const elsewhere = structuredClone(dev.container);
-        if (elsewhere.livenessProbe?.httpGet) {
-            elsewhere.livenessProbe.httpGet.port = "metrics";
-        }
-        assert.throws(() => declaredProbes(elsewhere), /liveness probe targets port metrics, not the container's port http/);
-    });
-
     it("reads the shutdown settings of the container", () => {
-        const dev = workloads.get("dev")?.[0];
+        const dev = declaredWorkloads("dev", stacks.get("dev") ?? [])[0];
         assert.ok(dev);
         assert.strictEqual(goDurationSeconds(envValue(dev.container, "SHUTDOWN_DRAIN")), 5);
         assert.strictEqual(goDurationSeconds("500ms"), 0.5);

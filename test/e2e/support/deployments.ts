@@ -1,21 +1,14 @@
 /**
- * From the program's evaluation to what podman plays: every Deployment the stack declares,
- * exactly as declared, and its podman copy with the only changes the e2e tests allow, which
- * {@link podmanChanges} lists so that a test can prove nothing else changed.
+ * From the program's evaluation to what the test cluster runs: every object the stack
+ * declares, exactly as declared, but for the images, whose registry digests only a push can
+ * tell: {@link forCluster} puts the real ones in, and {@link clusterChanges} lists what it
+ * changed so that a test can prove nothing else did.
  */
 import { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import { IContainer } from "kubernetes-models/v1/Container";
 import { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import { Evaluation } from "../../../scripts/lib/evaluate";
-import { kubernetesObjects, schemaErrors } from "../../../scripts/lib/manifests";
-import { kubePlayNames } from "./podman";
-import { ProbeKind, ProbeSpec, probeSpec } from "./prober";
-
-/** Every pod and container the e2e tests start has a name starting with this. */
-export const e2eNamePrefix = "go-services-e2e-";
-
-/** The address published ports listen on: never beyond this machine. */
-export const publishAddress = "127.0.0.1";
+import { KubernetesObject, kubernetesObjects, schemaErrors } from "../../../scripts/lib/manifests";
 
 /** A Deployment as the stack declares it. */
 export interface DeclaredWorkload {
@@ -25,15 +18,6 @@ export interface DeclaredWorkload {
     readonly deployment: IDeployment;
     readonly pod: IPodSpec;
     readonly container: IContainer;
-}
-
-/** A Deployment's podman copy and the names podman gives what it creates for it. */
-export interface PodmanWorkload {
-    readonly declared: DeclaredWorkload;
-    readonly manifest: IDeployment;
-    readonly podName: string;
-    readonly containerName: string;
-    readonly hostPort: number;
 }
 
 /** The one Deployment container's spec inside a Deployment (throws when there is not exactly one). */
@@ -47,55 +31,66 @@ function onlyContainer(deployment: IDeployment, where: string): { pod: IPodSpec;
     return { pod, container };
 }
 
-/** Every Deployment the evaluated stack declares, validated against the Kubernetes schema. */
-export function declaredWorkloads(stack: string, evaluation: Evaluation): DeclaredWorkload[] {
-    return kubernetesObjects(evaluation)
+/** Every object the evaluated stack declares, each validated against the Kubernetes schema. */
+export function declaredObjects(stack: string, evaluation: Evaluation): KubernetesObject[] {
+    return kubernetesObjects(evaluation).map((object) => {
+        const errors = schemaErrors(object);
+        if (errors.length > 0) {
+            throw new Error(
+                `${stack}: ${object.kind} ${object.metadata.name ?? "(unnamed)"} does not validate against the Kubernetes schema: ${errors.join("; ")}`,
+            );
+        }
+        return object;
+    });
+}
+
+/** The Deployments among a stack's objects (validated by {@link declaredObjects}). */
+export function declaredWorkloads(stack: string, objects: readonly KubernetesObject[]): DeclaredWorkload[] {
+    return objects
         .filter((object) => object.kind === "Deployment")
         .map((object) => {
-            const where = `${stack}: Deployment ${object.metadata.name ?? "(unnamed)"}`;
-            const errors = schemaErrors(object);
-            if (errors.length > 0) {
-                throw new Error(`${where} does not validate against the Kubernetes schema: ${errors.join("; ")}`);
-            }
-            // Validated against the apps/v1 Deployment schema just above.
+            // Validated against the apps/v1 Deployment schema by declaredObjects.
             const deployment = object as unknown as IDeployment;
-            const { pod, container } = onlyContainer(deployment, where);
+            const { pod, container } = onlyContainer(deployment, `${stack}: Deployment ${object.metadata.name ?? "(unnamed)"}`);
             return { stack, service: container.name, deployment, pod, container };
         });
 }
 
-/** The container's only port (the one the e2e tests publish); throws when there is not exactly one. */
-export function servicePort(container: IContainer): { name?: string; containerPort: number } {
-    const ports = container.ports ?? [];
-    const [port] = ports;
-    if (!port || ports.length !== 1 || (port.protocol ?? "TCP") !== "TCP") {
-        throw new Error(`container ${container.name}: the e2e tests publish exactly one TCP port; found ${JSON.stringify(ports)}`);
-    }
-    return port;
+/**
+ * The stack's objects as the test cluster gets them: each Deployment's container image
+ * replaced by the reference the registry gave its service's image (`images`, by service);
+ * nothing else changes.
+ */
+export function forCluster(objects: readonly KubernetesObject[], images: ReadonlyMap<string, string>): KubernetesObject[] {
+    return objects.map((object) => {
+        if (object.kind !== "Deployment") {
+            return object;
+        }
+        const copy = structuredClone(object);
+        // A schema-valid Deployment (declaredObjects checked it).
+        const { container } = onlyContainer(copy as unknown as IDeployment, `Deployment ${object.metadata.name ?? ""}`);
+        const image = images.get(container.name);
+        if (image === undefined) {
+            throw new Error(`no image was pushed for the service ${container.name}`);
+        }
+        container.image = image;
+        return copy;
+    });
 }
 
-/**
- * The podman copy of a declared Deployment. The pod spec changes in two places only: the
- * image (the local build instead of the registry digest) and the container port, published
- * on 127.0.0.1:`hostPort` for the test. Outside the pod spec, the Deployment gets a name of
- * the e2e tests (podman names the pod after it) and one replica: podman creates a pod per
- * replica, which could not all bind the same host port, and every replica runs the same pod
- * spec, which is what is under test.
- */
-export function forPodman(declared: DeclaredWorkload, image: string, hostPort: number): PodmanWorkload {
-    const manifest = structuredClone(declared.deployment);
-    const name = `${e2eNamePrefix}${declared.stack}-${declared.service}`;
-    manifest.metadata = { ...manifest.metadata, name };
-    const { container } = onlyContainer(manifest, name);
-    if (!manifest.spec) {
-        throw new Error(`${name}: the Deployment has no spec`);
+/** Where the cluster's objects differ from the declared ones, as `<kind>/<name>: <JSON path>`. */
+export function clusterChanges(declared: readonly KubernetesObject[], applied: readonly KubernetesObject[]): string[] {
+    if (declared.length !== applied.length) {
+        throw new Error(`${declared.length} objects declared, ${applied.length} applied`);
     }
-    manifest.spec.replicas = 1;
-    container.image = image;
-    const port = servicePort(container);
-    Object.assign(port, { hostPort, hostIP: publishAddress });
-    const names = kubePlayNames(name, container.name);
-    return { declared, manifest, podName: names.pod, containerName: names.container, hostPort };
+    return declared.flatMap((object, index) => differingPaths(object, applied[index]).map((at) => `${object.kind}/${object.metadata.name ?? ""}: ${at}`));
+}
+
+/** The changes {@link forCluster} makes: each Deployment's image, and nothing else. */
+export function expectedClusterChanges(declared: readonly KubernetesObject[]): string[] {
+    return declared
+        .filter((object) => object.kind === "Deployment")
+        .map((object) => `Deployment/${object.metadata.name ?? ""}: $.spec.template.spec.containers[0].image`);
 }
 
 /** Paths at which two JSON values differ, e.g. `$.spec.replicas`. */
@@ -107,47 +102,6 @@ export function differingPaths(a: unknown, b: unknown, at = "$"): string[] {
         );
     }
     return Object.is(a, b) ? [] : [at];
-}
-
-/** Where a podman copy differs from the declared Deployment; see {@link forPodman} for what may. */
-export function podmanChanges(workload: PodmanWorkload): string[] {
-    return differingPaths(workload.declared.deployment, workload.manifest).sort();
-}
-
-/**
- * The changes {@link forPodman} makes to a Deployment, as {@link podmanChanges} reports them:
- * the name, the image, the published port, and the replica count unless it was already 1.
- */
-export function expectedPodmanChanges(declared: DeclaredWorkload): string[] {
-    return [
-        "$.metadata.name",
-        ...(declared.deployment.spec?.replicas === 1 ? [] : ["$.spec.replicas"]),
-        "$.spec.template.spec.containers[0].image",
-        "$.spec.template.spec.containers[0].ports[0].hostIP",
-        "$.spec.template.spec.containers[0].ports[0].hostPort",
-    ];
-}
-
-/** The declared probes of a container, read as the kubelet reads them; their port must be the published one. */
-export function declaredProbes(container: IContainer): ProbeSpec[] {
-    const port = servicePort(container);
-    const probes: [ProbeKind, IContainer["startupProbe"]][] = [
-        ["startup", container.startupProbe],
-        ["liveness", container.livenessProbe],
-        ["readiness", container.readinessProbe],
-    ];
-    return probes.flatMap(([kind, probe]) => {
-        if (!probe) {
-            return [];
-        }
-        const target = probe.httpGet?.port;
-        if (target !== port.name && target !== port.containerPort) {
-            throw new Error(
-                `container ${container.name}: the ${kind} probe targets port ${String(target)}, not the container's port ${port.name ?? port.containerPort}`,
-            );
-        }
-        return [probeSpec(kind, probe)];
-    });
 }
 
 /** The value of a plain environment variable of the container; throws when it is not set. */

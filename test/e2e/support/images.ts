@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { projectRoot } from "../../../scripts/lib/evaluate";
-import { lastLines, runCommand } from "./command";
+import { lastLines, runChecked, runCommand } from "./command";
 import { arrayAt, numberAt, stringAt } from "./json";
 
 /** The tag of the images the e2e tests build; also the VERSION stamped in the binaries. */
@@ -30,11 +30,11 @@ export interface ImageBuild {
     readonly command: string;
 }
 
-/** Builds the images of `services` with scripts/build-images and reads its report. */
-export async function buildServiceImages(services: readonly string[]): Promise<ImageBuild> {
+/** Builds the images of `services` with scripts/build-images, tagged (and stamped) `tag`, and reads its report. */
+export async function buildServiceImages(services: readonly string[], tag: string = e2eImageTag): Promise<ImageBuild> {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "go-services-e2e-build-"));
     const report = path.join(directory, "images.json");
-    const command = ["scripts/build-images", "--no-checks", "--tag", e2eImageTag, "--report", report, ...services];
+    const command = ["scripts/build-images", "--no-checks", "--tag", tag, "--report", report, ...services];
     try {
         const started = Date.now();
         const result = await runCommand(command, { cwd: projectRoot });
@@ -65,4 +65,32 @@ export async function buildServiceImages(services: readonly string[]): Promise<I
     } finally {
         fs.rmSync(directory, { recursive: true, force: true });
     }
+}
+
+/**
+ * A new image of the same service with one more label: the same program under another
+ * digest, which is what a rolling update to a new version looks like to Kubernetes. Resolves
+ * with the local name of the new image.
+ */
+export async function deriveImage(image: string, label: string, value: string): Promise<string> {
+    const derived = `${image}-${value}`;
+    const context = fs.mkdtempSync(path.join(os.tmpdir(), "go-services-e2e-derive-"));
+    try {
+        fs.writeFileSync(path.join(context, "Containerfile"), `FROM ${image}\n`);
+        await runChecked([
+            "podman",
+            "--runtime",
+            process.env.PODMAN_RUNTIME ?? "runc",
+            "build",
+            "--quiet",
+            "--label",
+            `${label}=${value}`,
+            "--tag",
+            derived,
+            context,
+        ]);
+    } finally {
+        fs.rmSync(context, { recursive: true, force: true });
+    }
+    return derived;
 }

@@ -1,47 +1,26 @@
 /**
- * Loaded by test/e2e/.mocharc.json before any test: on a machine that cannot run the e2e
- * tests, stop at once with one message saying what to install, rather than with a stack
- * trace from the first podman call.
+ * Loaded by test/e2e/.mocharc.json before any test: without a running test cluster, stop at
+ * once with one message saying how to get one, rather than with a stack trace from the first
+ * kubectl call.
  */
 import { spawnSync } from "child_process";
-import { podmanRuntime, podmanSync } from "./podman";
-
-const installation = [
-    "    apt-get update && apt-get install -y podman runc busybox-static",
-    "    mkdir -p /etc/containers",
-    `    printf '[containers]\\ndefault_ulimits = []\\n[engine]\\ncgroup_manager = "cgroupfs"\\n' > /etc/containers/containers.conf`,
-];
-
-/** Tools the run needs (scripts/build-images and scripts/base-images included), and where they come from. */
-const tools: readonly { readonly command: string; readonly from: string }[] = [
-    { command: "podman", from: "apt-get install -y podman" },
-    { command: podmanRuntime, from: `apt-get install -y ${podmanRuntime}` },
-    { command: "busybox", from: "apt-get install -y busybox-static" },
-    { command: "curl", from: "apt-get install -y curl" },
-    { command: "go", from: "Go 1.26 (https://go.dev/dl/) on the PATH: scripts/base-images copies it into the builder image" },
-];
-
-function onPath(command: string): boolean {
-    return spawnSync("sh", ["-c", 'command -v "$1"', "sh", command], { stdio: "ignore" }).status === 0;
-}
 
 function problems(): string[] {
     if (process.platform !== "linux") {
-        return [`this is ${process.platform}: the e2e tests run containers with podman on Linux`];
+        return [`this is ${process.platform}: the test cluster runs containerd and the kubelet on Linux`];
     }
     const found: string[] = [];
-    if (process.getuid?.() !== 0) {
-        found.push("not running as root: the tests use rootful podman, publish host ports, and read containers' /proc and cgroup files");
+    if (!process.env.KUBECONFIG || !process.env.GO_SERVICES_REGISTRY || !process.env.GO_SERVICES_CLUSTER_DIR) {
+        found.push("no test cluster in the environment (KUBECONFIG, GO_SERVICES_REGISTRY, GO_SERVICES_CLUSTER_DIR are what `scripts/cluster env` exports)");
+        return found;
     }
-    for (const tool of tools) {
-        if (!onPath(tool.command)) {
-            found.push(`${tool.command} is not installed: ${tool.from}`);
-        }
+    const version = spawnSync("kubectl", ["version", "--output=json"], { encoding: "utf8" });
+    if (version.status !== 0) {
+        found.push(`kubectl version fails: ${(version.stderr || version.stdout).trim().split("\n").slice(-3).join(" ")}`);
     }
-    if (found.length === 0) {
-        const info = podmanSync(["info", "--format", "{{.Host.CgroupManager}}"]);
-        if (info.status !== 0) {
-            found.push(`podman --runtime ${podmanRuntime} info fails: ${(info.stderr || info.stdout).trim().split("\n").slice(-3).join(" ")}`);
+    for (const command of ["podman", "go"]) {
+        if (spawnSync("sh", ["-c", 'command -v "$1"', "sh", command], { stdio: "ignore" }).status !== 0) {
+            found.push(`${command} is not installed: scripts/build-images builds the service images with it`);
         }
     }
     return found;
@@ -51,11 +30,11 @@ const found = problems();
 if (found.length > 0) {
     process.stderr.write(
         [
-            "npm run test:e2e: this machine cannot run the end-to-end tests:",
+            "the end-to-end tests cannot run:",
             ...found.map((problem) => `  - ${problem}`),
             "",
-            "They run each stack's Deployments with podman and runc (cgroupfs). On Debian or Ubuntu, as root:",
-            ...installation,
+            "Run them with `npm run test:e2e`, which starts the test cluster (scripts/cluster exec) and stops it after,",
+            'or start one by hand: scripts/cluster up && eval "$(scripts/cluster env)" && npx mocha --config test/e2e/.mocharc.json',
             "",
         ].join("\n"),
     );
