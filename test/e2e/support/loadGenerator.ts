@@ -52,6 +52,7 @@ export class FixedRateLoad {
     private due = 0;
     private routing = false;
     private timer: NodeJS.Timeout | undefined;
+    private peak = 0;
 
     constructor(private readonly options: LoadOptions) {
         if (!(options.ratePerSecond > 0)) {
@@ -76,6 +77,14 @@ export class FixedRateLoad {
     /** The requests that have completed or failed so far. */
     get records(): readonly RequestRecord[] {
         return this.completed;
+    }
+
+    /**
+     * The most requests ever in flight at once: with keep-alive, the most connections the
+     * load needs (a new one opens only when every open one is busy).
+     */
+    get peakInFlight(): number {
+        return this.peak;
     }
 
     /** How many requests are in flight now. */
@@ -122,6 +131,7 @@ export class FixedRateLoad {
             this.pending.delete(request);
         });
         this.pending.add(request);
+        this.peak = Math.max(this.peak, this.pending.size);
     }
 }
 
