@@ -39,7 +39,7 @@ export interface StackConfig {
 const environmentKeys = ["namespace", "kubernetes", "promotion", "services"] as const;
 
 /** Keys whose values are maps (JSON text in Pulumi's config environment). */
-const mapKeys = new Set(["registry", "baseImages", "kubernetes", "promotion", "services"]);
+const mapKeys = new Set(["registry", "baseImages", "monitoring", "kubernetes", "promotion", "services"]);
 
 /** The namespace when none is configured. */
 export const defaultNamespace = "go-services";

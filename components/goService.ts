@@ -9,6 +9,7 @@ import { buildHorizontalPodAutoscaler, buildPodDisruptionBudget } from "./availa
 import { EcrRepository } from "./ecrRepository";
 import { KubernetesEnvironment } from "./kubernetesEnvironment";
 import { recommendedLabels, ServiceIdentity } from "./labels";
+import { buildDashboardConfigMap, buildPrometheusRule, buildServiceMonitor, MonitoringSpec } from "./monitoring";
 import { buildNetworkPolicy, buildService, buildServiceAccount, clusterDnsName } from "./networking";
 import { localServiceDirectories } from "./serviceDirectory";
 import { ImageDestination, ServiceImage } from "./serviceImage";
@@ -138,12 +139,16 @@ export class GoService extends pulumi.ComponentResource {
         new k8s.core.v1.ServiceAccount(name, buildServiceAccount(identity, settings), k8sOpts);
         const secretEnv = this.secretEnv(name, identity, settings, args.secretEnv ?? {}, k8sOpts);
         const platform = platformNodes[stack.platform];
-        this.deployment = new k8s.apps.v1.Deployment(name, buildDeployment({ identity, settings, platform, image: this.imageRef, secretEnv }), {
-            ...k8sOpts,
-            customTimeouts: { create: settings.rollout.timeout, update: settings.rollout.timeout },
-        });
-        new k8s.core.v1.Service(name, buildService(identity, settings), k8sOpts);
-        new k8s.networking.v1.NetworkPolicy(name, buildNetworkPolicy(identity, settings), k8sOpts);
+        this.deployment = new k8s.apps.v1.Deployment(
+            name,
+            buildDeployment({ identity, settings, platform, image: this.imageRef, secretEnv, monitoring: stack.monitoring.mode }),
+            {
+                ...k8sOpts,
+                customTimeouts: { create: settings.rollout.timeout, update: settings.rollout.timeout },
+            },
+        );
+        new k8s.core.v1.Service(name, buildService(identity, settings, stack.monitoring), k8sOpts);
+        new k8s.networking.v1.NetworkPolicy(name, buildNetworkPolicy(identity, settings, stack.monitoring), k8sOpts);
         const pdb = buildPodDisruptionBudget(identity, settings);
         if (pdb) {
             new k8s.policy.v1.PodDisruptionBudget(name, pdb, k8sOpts);
@@ -152,6 +157,7 @@ export class GoService extends pulumi.ComponentResource {
         if (hpa) {
             new k8s.autoscaling.v2.HorizontalPodAutoscaler(name, hpa, k8sOpts);
         }
+        this.monitoring(name, plan, k8sOpts);
 
         this.dnsName = pulumi.output(clusterDnsName(identity));
         this.port = pulumi.output(settings.servicePort);
@@ -185,6 +191,26 @@ export class GoService extends pulumi.ComponentResource {
                 );
                 return { kind: "ecr", repositoryUrl: repository.repositoryUrl, registryId: repository.registryId };
             }
+        }
+    }
+
+    /**
+     * What the stack's monitoring asks for: with the Prometheus Operator a ServiceMonitor and a
+     * PrometheusRule holding the service's alerts; unless monitoring is `none`, the dashboard.
+     */
+    private monitoring(name: string, plan: GoServicePlan, opts: pulumi.CustomResourceOptions): void {
+        const { identity, settings, stack } = plan;
+        const monitoring = stack.monitoring;
+        if (monitoring.mode === "none") {
+            return;
+        }
+        const spec: MonitoringSpec = { identity, monitoring, alerts: { ...monitoring.alerts, ...settings.alerts }, metricsPort: settings.metricsPort };
+        if (monitoring.mode === "prometheusOperator") {
+            new k8s.apiextensions.CustomResource(name, buildServiceMonitor(spec), opts);
+            new k8s.apiextensions.CustomResource(name, buildPrometheusRule(spec), opts);
+        }
+        if (monitoring.dashboard.enabled) {
+            new k8s.core.v1.ConfigMap(`${name}-dashboard`, buildDashboardConfigMap(spec), opts);
         }
     }
 

@@ -5,6 +5,8 @@
  */
 import type { types } from "@pulumi/kubernetes";
 import { recommendedLabels, selectorLabels, ServiceIdentity } from "./labels";
+import { metricsPortName } from "./monitoring";
+import { ResolvedMonitoring } from "./monitoringSettings";
 import { ResolvedEgressRule, ResolvedSettings } from "./serviceSettings";
 import { httpPortName } from "./workload";
 
@@ -16,8 +18,16 @@ export function clusterDnsName(identity: Pick<ServiceIdentity, "name" | "namespa
     return `${identity.name}.${identity.namespace}.svc.cluster.local`;
 }
 
-/** The ClusterIP Service in front of the pods. */
-export function buildService(identity: ServiceIdentity, settings: Pick<ResolvedSettings, "servicePort">): types.input.core.v1.Service {
+/**
+ * The ClusterIP Service in front of the pods. With the Prometheus Operator it also names the
+ * metrics port, which the ServiceMonitor's endpoint refers to (the NetworkPolicy still admits
+ * only the monitoring namespaces to it).
+ */
+export function buildService(
+    identity: ServiceIdentity,
+    settings: Pick<ResolvedSettings, "servicePort" | "metricsPort">,
+    monitoring: Pick<ResolvedMonitoring, "mode"> = { mode: "none" },
+): types.input.core.v1.Service {
     return {
         apiVersion: "v1",
         kind: "Service",
@@ -25,7 +35,12 @@ export function buildService(identity: ServiceIdentity, settings: Pick<ResolvedS
         spec: {
             type: "ClusterIP",
             selector: selectorLabels(identity),
-            ports: [{ name: httpPortName, port: settings.servicePort, targetPort: httpPortName, protocol: "TCP" }],
+            ports: [
+                { name: httpPortName, port: settings.servicePort, targetPort: httpPortName, protocol: "TCP" },
+                ...(monitoring.mode === "prometheusOperator"
+                    ? [{ name: metricsPortName, port: settings.metricsPort, targetPort: metricsPortName, protocol: "TCP" }]
+                    : []),
+            ],
         },
     };
 }
@@ -68,10 +83,15 @@ function egressRule(identity: ServiceIdentity, rule: ResolvedEgressRule): Networ
 
 /**
  * Default deny in both directions, then: in, the service port from pods of the same
- * namespace and of the configured namespaces; out, cluster DNS and the configured
+ * namespace and of the configured namespaces, and the metrics port from the monitoring
+ * namespaces only (unless monitoring is `none`); out, cluster DNS and the configured
  * destinations.
  */
-export function buildNetworkPolicy(identity: ServiceIdentity, settings: Pick<ResolvedSettings, "port" | "network">): types.input.networking.v1.NetworkPolicy {
+export function buildNetworkPolicy(
+    identity: ServiceIdentity,
+    settings: Pick<ResolvedSettings, "port" | "metricsPort" | "network">,
+    monitoring: Pick<ResolvedMonitoring, "mode" | "namespaces"> = { mode: "none", namespaces: [] },
+): types.input.networking.v1.NetworkPolicy {
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
@@ -84,6 +104,9 @@ export function buildNetworkPolicy(identity: ServiceIdentity, settings: Pick<Res
                     from: [{ podSelector: {} }, ...settings.network.ingressNamespaces.map(namespacePeer)],
                     ports: [{ protocol: "TCP", port: settings.port }],
                 },
+                ...(monitoring.mode === "none"
+                    ? []
+                    : [{ from: monitoring.namespaces.map(namespacePeer), ports: [{ protocol: "TCP", port: settings.metricsPort }] }]),
             ],
             egress: [dnsEgressRule, ...settings.network.egress.map((rule) => egressRule(identity, rule))],
         },

@@ -6,6 +6,7 @@
  */
 import { instanceName } from "./labels";
 import { compareQuantities, parseQuantity } from "./quantity";
+import { AlertThresholds, defaultMetricsPort, resolveAlertThresholds } from "./monitoringSettings";
 import { defaultPreset, PresetName, presetNames, ResourceAmounts, ResourceRequirements, resourcePresets } from "./presets";
 import {
     checkBoolean,
@@ -82,6 +83,12 @@ export interface ServiceSettings<TSecret = unknown> {
     port?: number;
     /** Port of the ClusterIP Service. Default 80. */
     servicePort?: number;
+    /**
+     * Port of the Prometheus metrics endpoint, `/metrics` (the process's METRICS_PORT): not the
+     * service's port, and open only to the stack's monitoring namespaces. 1024-65535 other than
+     * `port`, default 9090.
+     */
+    metricsPort?: number;
     /** Pod count when autoscaling is off. 1-50, default 1. Not allowed together with `autoscaling`. */
     replicas?: number;
     /** A preset name (nano, micro, small, medium, large, xlarge) or explicit requests and limits. Default `small`. */
@@ -163,6 +170,8 @@ export interface ServiceSettings<TSecret = unknown> {
         /** How long Pulumi waits for the Deployment to become ready, e.g. "10m". Default "10m". */
         timeout?: string;
     };
+    /** Alert thresholds of this service, over the stack's `monitoring.alerts`. Default: the stack's. */
+    alerts?: AlertThresholds;
     /** The app.kubernetes.io/component label. Default "server". */
     component?: string;
 }
@@ -184,6 +193,7 @@ export interface ResolvedSettings {
     imageTag?: string;
     port: number;
     servicePort: number;
+    metricsPort: number;
     replicas: number;
     resources: ResourceRequirements;
     env: Record<string, string>;
@@ -206,6 +216,8 @@ export interface ResolvedSettings {
         seccompProfile: { type: "RuntimeDefault" } | { type: "Localhost"; localhostProfile: string };
     };
     rollout: { maxSurge: number; minReadySeconds: number; progressDeadlineSeconds: number; revisionHistoryLimit: number; timeout: string };
+    /** The thresholds this service sets itself; the stack's fill in the rest. */
+    alerts: AlertThresholds;
     component: string;
 }
 
@@ -217,6 +229,7 @@ export const serviceSettingKeys = [
     "imageTag",
     "port",
     "servicePort",
+    "metricsPort",
     "replicas",
     "resources",
     "env",
@@ -231,12 +244,14 @@ export const serviceSettingKeys = [
     "imagePullPolicy",
     "security",
     "rollout",
+    "alerts",
     "component",
 ] as const;
 
 /** Variables the component sets itself; a user value would silently break the contract. */
 export const reservedEnvNames: Readonly<Record<string, string>> = {
     PORT: "port",
+    METRICS_PORT: "metricsPort",
     SHUTDOWN_DRAIN: "shutdown.drainSeconds",
     SHUTDOWN_TIMEOUT: "shutdown.timeoutSeconds",
     GOMEMLIMIT: "resources (it is derived from the memory limit)",
@@ -367,6 +382,18 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
     }
     const port = optionalInteger(input.port, at("port"), 1024, 65535, defaultPort, problems);
     const servicePort = optionalInteger(input.servicePort, at("servicePort"), 1, 65535, 80, problems);
+    const metricsPort = optionalInteger(input.metricsPort, at("metricsPort"), 1024, 65535, defaultMetricsPort, problems);
+    if (metricsPort === port) {
+        if (input.metricsPort === undefined) {
+            problems.add(
+                at("port"),
+                port,
+                `must differ from metricsPort (default ${defaultMetricsPort}), the port of the metrics endpoint; choose another port or set metricsPort`,
+            );
+        } else {
+            problems.add(at("metricsPort"), metricsPort, `must differ from port (${port}): the metrics endpoint has a port of its own`);
+        }
+    }
     const replicas = optionalInteger(input.replicas, at("replicas"), 1, 50, 1, problems);
     const resources = resolveResources(input.resources, at("resources"), problems);
     const env = resolveEnv(input.env, at("env"), problems);
@@ -394,10 +421,11 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
     checkOneOf(imagePullPolicy, at("imagePullPolicy"), imagePullPolicies, problems);
     const security = resolveSecurity(input.security, at("security"), problems);
     const rollout = resolveRollout(input.rollout, at("rollout"), problems);
+    const alerts = resolveAlertThresholds(input.alerts, at("alerts"), problems);
     const component = input.component ?? "server";
     checkDnsLabel(component, at("component"), problems);
 
-    if (problems.count > before || !directory || !resources || !shutdown || !probes || !network || !security || !rollout || !tmpSizeLimit) {
+    if (problems.count > before || !directory || !resources || !shutdown || !probes || !network || !security || !rollout || !tmpSizeLimit || !alerts) {
         return undefined;
     }
     return {
@@ -408,6 +436,7 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
         imageTag: input.imageTag as string | undefined,
         port,
         servicePort,
+        metricsPort,
         replicas,
         resources,
         env,
@@ -422,6 +451,7 @@ export function resolveServiceSettings(raw: unknown, path: string, context: Reso
         imagePullPolicy: imagePullPolicy as ImagePullPolicy,
         security,
         rollout,
+        alerts,
         component: component as string,
     };
 }

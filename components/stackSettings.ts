@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { EcrSettings, ResolvedEcrSettings, resolveEcrSettings } from "./ecrSettings";
+import { MonitoringSettings, ResolvedMonitoring, resolveMonitoring } from "./monitoringSettings";
 import {
     checkBoolean,
     checkCommit,
@@ -88,6 +89,12 @@ export interface StackSettings<TSecret = pulumi.Input<string>> {
     baseImages?: { go?: string; runtime?: string };
     /** Source repository URL for the images' org.opencontainers.image.source label. */
     sourceUrl?: string;
+    /**
+     * How Prometheus finds the services, who may scrape them, their alert thresholds and
+     * dashboards. Default: scrape annotations, scraped from the `monitoring` namespace
+     * (README, "Monitoring").
+     */
+    monitoring?: MonitoringSettings;
 }
 
 /** Where images go, after checking; `credentials.password` is whatever the caller gave as the secret. */
@@ -106,10 +113,11 @@ export interface ResolvedStackSettings {
     registry: ResolvedRegistry;
     baseImages: { go?: string; runtime?: string };
     sourceUrl?: string;
+    monitoring: ResolvedMonitoring;
 }
 
 /** The keys of StackSettings, which are also top-level stack config keys. */
-export const stackSettingKeys = ["imageTag", "commit", "platform", "buildOnPreview", "registry", "baseImages", "sourceUrl"] as const;
+export const stackSettingKeys = ["imageTag", "commit", "platform", "buildOnPreview", "registry", "baseImages", "sourceUrl", "monitoring"] as const;
 
 const ecrRegistryUrl = /^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 const repositoryPath = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
@@ -160,7 +168,8 @@ export function resolveStackSettings(
     if (input.sourceUrl !== undefined && (typeof input.sourceUrl !== "string" || !/^https:\/\/\S+$/.test(input.sourceUrl))) {
         problems.add(at("sourceUrl"), input.sourceUrl, "must be an https:// URL of the source repository");
     }
-    if (problems.count > before || !registry || buildOnPreview === undefined) {
+    const monitoring = resolveMonitoring(input.monitoring, at("monitoring"), problems);
+    if (problems.count > before || !registry || buildOnPreview === undefined || !monitoring) {
         return undefined;
     }
     return {
@@ -171,6 +180,7 @@ export function resolveStackSettings(
         registry,
         baseImages,
         sourceUrl: input.sourceUrl as string | undefined,
+        monitoring,
     };
 }
 

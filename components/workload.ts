@@ -5,6 +5,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { types } from "@pulumi/kubernetes";
 import { recommendedLabels, selectorLabels, ServiceIdentity } from "./labels";
+import { metricsPortName, scrapeAnnotations } from "./monitoring";
+import { MonitoringMode } from "./monitoringSettings";
 import { parseQuantity, wholeUnits } from "./quantity";
 import { ResolvedProbe, ResolvedSettings } from "./serviceSettings";
 
@@ -33,6 +35,8 @@ export interface WorkloadSpec {
     readonly image: pulumi.Input<string>;
     /** Secret variables: the Kubernetes Secret holding them and the variable names (= its keys). */
     readonly secretEnv?: { secretName: pulumi.Input<string>; names: readonly string[] };
+    /** How Prometheus finds the pods; `annotations` puts the prometheus.io scrape annotations on them. Default `none`. */
+    readonly monitoring?: MonitoringMode;
 }
 
 /** The container's environment: the service contract first, then the user's variables, then secret references. */
@@ -41,6 +45,7 @@ export function buildEnv(spec: WorkloadSpec): EnvVar[] {
     const memoryLimit = parseQuantity(settings.resources.limits.memory);
     const contract: EnvVar[] = [
         { name: "PORT", value: String(settings.port) },
+        { name: "METRICS_PORT", value: String(settings.metricsPort) },
         { name: "SHUTDOWN_DRAIN", value: `${settings.shutdown.drainSeconds}s` },
         { name: "SHUTDOWN_TIMEOUT", value: `${settings.shutdown.timeoutSeconds}s` },
     ];
@@ -79,7 +84,10 @@ export function buildContainer(spec: WorkloadSpec): Container {
         name: identity.name,
         image: spec.image,
         imagePullPolicy: settings.imagePullPolicy,
-        ports: [{ name: httpPortName, containerPort: settings.port, protocol: "TCP" }],
+        ports: [
+            { name: httpPortName, containerPort: settings.port, protocol: "TCP" },
+            { name: metricsPortName, containerPort: settings.metricsPort, protocol: "TCP" },
+        ],
         env: buildEnv(spec),
         resources: {
             requests: { cpu: requests.cpu, memory: requests.memory, "ephemeral-storage": requests.ephemeralStorage },
@@ -163,7 +171,13 @@ export function buildDeployment(spec: WorkloadSpec): Deployment {
             progressDeadlineSeconds: settings.rollout.progressDeadlineSeconds,
             revisionHistoryLimit: settings.rollout.revisionHistoryLimit,
             template: {
-                metadata: { labels, annotations: { "kubectl.kubernetes.io/default-container": identity.name } },
+                metadata: {
+                    labels,
+                    annotations: {
+                        "kubectl.kubernetes.io/default-container": identity.name,
+                        ...(spec.monitoring === "annotations" ? scrapeAnnotations(settings.metricsPort) : {}),
+                    },
+                },
                 spec: buildPodSpec(spec),
             },
         },

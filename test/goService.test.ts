@@ -216,10 +216,10 @@ describe("composing services from components/index.ts", () => {
                 const environment = new library.KubernetesEnvironment("cluster", { namespace: "apps" });
                 const stack = { imageTag: "v1.4.2" };
                 const servicePorts = new Map([
-                    ["quotes", 9090],
+                    ["quotes", 9000],
                     ["hello", 8080],
                 ]);
-                new library.GoService("quotes", { stack, environment, port: 9090, replicas: 2, servicePorts, directories: everyDirectoryExists });
+                new library.GoService("quotes", { stack, environment, port: 9000, replicas: 2, servicePorts, directories: everyDirectoryExists });
                 new library.GoService("hello", {
                     stack,
                     environment,
@@ -233,7 +233,7 @@ describe("composing services from components/index.ts", () => {
         const egress = at(resource(evaluation, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "hello").inputs, "spec", "egress", 1);
         assert.deepStrictEqual(egress, {
             to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "quotes", "app.kubernetes.io/instance": "quotes-dev" } } }],
-            ports: [{ protocol: "TCP", port: 9090 }],
+            ports: [{ protocol: "TCP", port: 9000 }],
         });
         assert.strictEqual(resourcesOfType(evaluation, "kubernetes:apps/v1:Deployment").length, 2);
         assert.strictEqual(resourcesOfType(evaluation, "kubernetes:core/v1:Namespace").length, 1);

@@ -52,7 +52,7 @@ describe("npm run new-service", function () {
     before(() => {
         root = copyProject();
         original = snapshot(root);
-        createService({ name: "billing-api", port: 9090 }, root);
+        createService({ name: "billing-api", port: 9000 }, root);
     });
 
     after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -93,9 +93,9 @@ describe("npm run new-service", function () {
             const old = original.get(file) ?? "";
             const edited = fs.readFileSync(path.join(root, file), "utf8");
             assert.ok(edited.startsWith(old.trimEnd()), `${file}: existing lines changed or moved`);
-            assert.match(edited.slice(old.trimEnd().length), /^\n {4}billing-api:\n {6}port: 9090\n/, file);
+            assert.match(edited.slice(old.trimEnd().length), /^\n {4}billing-api:\n {6}port: 9000\n/, file);
         }
-        assert.match(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8"), /billing-api:\n {6}port: 9090\n {6}replicas: 2\n {6}resources: small\n$/);
+        assert.match(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8"), /billing-api:\n {6}port: 9000\n {6}replicas: 2\n {6}resources: small\n$/);
         assert.match(fs.readFileSync(path.join(root, ".github", "dependabot.yml"), "utf8"), /- \/services\/quotes\n {6}- \/services\/billing-api\n/);
     });
 
@@ -112,7 +112,7 @@ describe("npm run new-service", function () {
             ]) {
                 assert.deepStrictEqual(at(billing, ...keys), at(hello, ...keys), `${stack}: ${keys.join(".")}`);
             }
-            assert.strictEqual(at(billing, "spec", "template", "spec", "containers", 0, "ports", 0, "containerPort"), 9090);
+            assert.strictEqual(at(billing, "spec", "template", "spec", "containers", 0, "ports", 0, "containerPort"), 9000);
             const views = evaluation.resources.filter((r) => r.custom).map(({ type, name, state }) => ({ type, name, props: state }));
             assert.deepStrictEqual(evaluatePolicies(views), [], stack);
         }

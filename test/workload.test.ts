@@ -52,8 +52,9 @@ describe("Deployment builder", () => {
     it("sets the shutdown contract so the grace period outlasts drain plus timeout", () => {
         const spec = workloadSpec({ shutdown: { drainSeconds: 7, timeoutSeconds: 25 } });
         const env = buildEnv(spec);
-        assert.deepStrictEqual(env.slice(0, 3), [
+        assert.deepStrictEqual(env.slice(0, 4), [
             { name: "PORT", value: "8080" },
+            { name: "METRICS_PORT", value: "9090" },
             { name: "SHUTDOWN_DRAIN", value: "7s" },
             { name: "SHUTDOWN_TIMEOUT", value: "25s" },
         ]);

@@ -3,6 +3,8 @@
  * file per object, deterministic names and key order) and a summary of the cloud
  * resources. Also validates each object against the Kubernetes OpenAPI schema.
  */
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
@@ -170,6 +172,8 @@ const models: Readonly<Record<string, Model>> = {
     "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
     "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
     "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
+    "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
+    "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
 };
 
 /**
