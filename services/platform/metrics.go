@@ -34,9 +34,9 @@ const unmatchedRoute = "unmatched"
 const otherMethod = "OTHER"
 
 // durationBuckets are the upper bounds, in seconds, of the latency histogram:
-// Prometheus's default buckets, which hold the latency objectives a service
-// is likely to be given (components/monitoring.ts checks that the objective
-// of each service is one of them, so that its p99 alert is exact).
+// Prometheus's default buckets, 5ms to 10s, which hold the latency objectives
+// a service is likely to be given (components/monitoringSettings.ts keeps each
+// service's objective below the largest: p99 is never seen above it).
 var durationBuckets = prometheus.DefBuckets
 
 // httpMetrics are the RED metrics of the service's own endpoints: requests by
