@@ -11,10 +11,12 @@
  *           at 10: the program must scale linearly with the number of services. CPU time, not
  *           the wall clock, because a shared machine's other work slows the wall clock unevenly.
  * --compare measures the ways of running the program side by side (type-checking ts-node,
- *           transpile-only ts-node, compiled JavaScript, stack-trace limits), one process per
+ *           transpile-only ts-node with TypeScript's compiler or swc, compiled JavaScript,
+ *           stack-trace limits), one process per
  *           way and run, interleaved so that a change in the machine's load hits all alike.
  */
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import type { BenchSample, WorkerReport } from "./lib/benchWorker";
@@ -35,7 +37,12 @@ interface Variant {
     readonly nodeArgs: readonly string[];
     /** The worker as TypeScript (loaded through ts-node) or as compiled JavaScript. */
     readonly entry: "ts" | "js";
+    /** ts-node transpiles with swc as tsconfig.json says (default), or with TypeScript's own compiler. */
+    readonly transpiler?: "swc" | "typescript";
 }
+
+/** A tsconfig for ts-node that is tsconfig.json without its `"ts-node": {"swc": true}`: TypeScript compiles, and type-checks unless told not to. */
+const typescriptCompilerConfig = path.join(compiledRoot, "tsconfig.typescript-compiler.json");
 
 const tsWorker = path.join(projectRoot, "scripts", "lib", "benchWorker.ts");
 const jsWorker = path.join(compiledRoot, "scripts", "lib", "benchWorker.js");
@@ -43,7 +50,12 @@ const jsWorker = path.join(compiledRoot, "scripts", "lib", "benchWorker.js");
 function runWorker(variant: Variant, runs: number): Promise<WorkerReport> {
     const entry = variant.entry === "ts" ? tsWorker : jsWorker;
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [...variant.nodeArgs, entry, "--runs", String(runs)], { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] });
+        const env = variant.transpiler === "typescript" ? { ...process.env, TS_NODE_PROJECT: typescriptCompilerConfig } : process.env;
+        const child = spawn(process.execPath, [...variant.nodeArgs, entry, "--runs", String(runs)], {
+            cwd: projectRoot,
+            env,
+            stdio: ["ignore", "pipe", "inherit"],
+        });
         let stdout = "";
         child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
         child.on("error", reject);
@@ -72,6 +84,7 @@ function compileWorker(): void {
     if (result.emitSkipped) {
         throw new Error("compiling the benchmark worker failed");
     }
+    fs.writeFileSync(typescriptCompilerConfig, `${JSON.stringify({ extends: path.join(projectRoot, "tsconfig.json"), "ts-node": { swc: false } }, null, 2)}\n`);
 }
 
 interface SizeFigures {
@@ -130,15 +143,21 @@ async function compare(runs: number): Promise<void> {
     const project = programNodeArguments(readProgramRuntime(projectRoot));
     const transpileOnly = ["--require", "ts-node/register/transpile-only"];
     const variants: Variant[] = [
-        { label: "ts-node, type-checked (Pulumi's default, typescript: true)", nodeArgs: ["--require", "ts-node/register"], entry: "ts" },
-        { label: "ts-node, transpile-only", nodeArgs: transpileOnly, entry: "ts" },
-        { label: "ts-node, transpile-only, --stack-trace-limit=1", nodeArgs: [...transpileOnly, "--stack-trace-limit=1"], entry: "ts" },
-        { label: "ts-node, transpile-only, --stack-trace-limit=0", nodeArgs: [...transpileOnly, "--stack-trace-limit=0"], entry: "ts" },
+        {
+            label: "ts-node, type-checked (Pulumi's default, typescript: true)",
+            nodeArgs: ["--require", "ts-node/register"],
+            entry: "ts",
+            transpiler: "typescript",
+        },
+        { label: "ts-node, transpile-only (TypeScript)", nodeArgs: transpileOnly, entry: "ts", transpiler: "typescript" },
+        { label: "ts-node, transpile-only (swc)", nodeArgs: transpileOnly, entry: "ts" },
+        { label: "ts-node, transpile-only (swc), --stack-trace-limit=1", nodeArgs: [...transpileOnly, "--stack-trace-limit=1"], entry: "ts" },
+        { label: "ts-node, transpile-only (swc), --stack-trace-limit=0", nodeArgs: [...transpileOnly, "--stack-trace-limit=0"], entry: "ts" },
         { label: "compiled JS (tsc), no source maps", nodeArgs: [], entry: "js" },
         { label: "compiled JS (tsc), --enable-source-maps", nodeArgs: ["--enable-source-maps"], entry: "js" },
         { label: "compiled JS (tsc), --stack-trace-limit=0", nodeArgs: ["--stack-trace-limit=0"], entry: "js" },
     ];
-    if (!variants.some((variant) => variant.entry === "ts" && variant.nodeArgs.join(" ") === project.join(" "))) {
+    if (!variants.some((variant) => variant.entry === "ts" && variant.transpiler === undefined && variant.nodeArgs.join(" ") === project.join(" "))) {
         variants.push({ label: "Pulumi.yaml", nodeArgs: project, entry: "ts" });
     }
     const compileStarted = Date.now();
@@ -159,7 +178,7 @@ async function compare(runs: number): Promise<void> {
         const variantReports = reports.get(variant) ?? [];
         const table = figures(variantReports.flatMap((report) => report.samples));
         const cells = table.map((row) => `${fixed(row.wallMs / row.services, 6)} (${fixed(row.cpuMs / row.services, 6)})`.padStart(15));
-        const mark = variant.entry === "ts" && variant.nodeArgs.join(" ") === project.join(" ") ? " *" : "";
+        const mark = variant.entry === "ts" && variant.transpiler === undefined && variant.nodeArgs.join(" ") === project.join(" ") ? " *" : "";
         const loadMs = median(variantReports.map((report) => report.loadMs));
         console.log(`${(variant.label + mark).padEnd(62)}  ${fixed(loadMs, 7, 0)}  ${cells.join("  ")}  ${fixed(growth(table), 6, 2)}`);
     }
