@@ -41,6 +41,9 @@ const environmentKeys = ["namespace", "kubernetes", "promotion", "services"] as 
 /** Keys whose values are maps (JSON text in Pulumi's config environment). */
 const mapKeys = new Set(["registry", "baseImages", "monitoring", "kubernetes", "promotion", "services"]);
 
+/** Keys whose values are lists (JSON text too). */
+const listKeys = new Set(["buildCacheFrom"]);
+
 /** The namespace when none is configured. */
 export const defaultNamespace = "go-services";
 
@@ -60,13 +63,13 @@ export function pulumiConfigValues(project: string = pulumi.getProject()): Confi
 }
 
 function parseValue(key: string, text: string, path: string, problems: Problems): unknown {
-    if (!mapKeys.has(key)) {
+    if (!mapKeys.has(key) && !listKeys.has(key)) {
         return text;
     }
     try {
         return JSON.parse(text);
     } catch {
-        problems.add(path, text, "must be a map (YAML mapping under the key)");
+        problems.add(path, text, listKeys.has(key) ? "must be a list (YAML sequence under the key)" : "must be a map (YAML mapping under the key)");
         return undefined;
     }
 }

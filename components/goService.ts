@@ -123,6 +123,8 @@ export class GoService extends pulumi.ComponentResource {
                     destination,
                     baseImages: stack.baseImages,
                     sourceUrl: stack.sourceUrl,
+                    // Its own tag first: a re-run of the same deploy reuses every layer.
+                    cacheFrom: [...new Set([plan.tag, ...stack.buildCacheFrom])].map((tag) => pulumi.interpolate`${this.repositoryUrl}:${tag}`),
                 },
                 { parent: this },
             );

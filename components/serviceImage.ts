@@ -60,6 +60,14 @@ export interface ServiceImageArgs {
     baseImages?: BaseImages;
     /** Repository URL for the org.opencontainers.image.source label. */
     sourceUrl?: string;
+    /**
+     * Images earlier builds pushed (`repository:tag`) whose layers this build may reuse: BuildKit
+     * reads their inline cache metadata and skips every step whose inputs are unchanged, so a fresh
+     * CI runner does not rebuild an unchanged service from zero (README, "Build cache"). Pushed
+     * images always carry that metadata (BUILDKIT_INLINE_CACHE=1), so each can serve a later build.
+     * Default: none. Ignored for local builds, which have the build machine's own cache.
+     */
+    cacheFrom?: pulumi.Input<string>[];
 }
 
 /** The Dockerfile build arguments for a service image. */
@@ -92,12 +100,16 @@ export class ServiceImage extends pulumi.ComponentResource {
         const destination = args.destination;
         const repository = destination.kind === "local" ? destination.localName : destination.repositoryUrl;
         const imageName = pulumi.interpolate`${repository}:${args.tag}`;
+        const pushed = destination.kind !== "local";
+        const cacheFrom = pushed ? (args.cacheFrom ?? []) : [];
         const build: docker.types.input.DockerBuild = {
             context: servicesRoot,
             dockerfile: args.dockerfile,
             platform: args.platform,
             builderVersion: "BuilderBuildKit",
-            args: buildArgs(args),
+            // Inline cache metadata in every pushed image: a later build can reuse its layers.
+            args: { ...buildArgs(args), ...(pushed ? { BUILDKIT_INLINE_CACHE: "1" } : {}) },
+            ...(cacheFrom.length > 0 ? { cacheFrom: { images: cacheFrom } } : {}),
         };
         if (destination.kind === "ecr") {
             const credentials = aws.ecr.getAuthorizationTokenOutput({ registryId: destination.registryId }, { parent: this });

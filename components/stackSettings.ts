@@ -10,6 +10,7 @@ import {
     checkBoolean,
     checkCommit,
     checkImageTag,
+    checkList,
     checkObject,
     checkOneOf,
     checkRegistryUrl,
@@ -79,6 +80,13 @@ export interface StackSettings<TSecret = pulumi.Input<string>> {
     platform?: Platform;
     /** Build images during `pulumi preview` too, so a broken build fails the preview. Default false. */
     buildOnPreview?: boolean;
+    /**
+     * Image tags of earlier builds in this stack's registry whose layers a build may reuse (BuildKit
+     * inline cache), e.g. the tag deployed last: CI passes `git-<previous commit>`, so a fresh runner
+     * does not rebuild an unchanged service from zero. Each service also tries its own tag. Default:
+     * none. Not used by the `local` registry, which builds with the machine's own cache.
+     */
+    buildCacheFrom?: string[];
     /** Where images go. Default `{ kind: managed }`. */
     registry?: RegistryChoice<TSecret>;
     /**
@@ -110,6 +118,7 @@ export interface ResolvedStackSettings {
     commit?: string;
     platform: Platform;
     buildOnPreview: boolean;
+    buildCacheFrom: string[];
     registry: ResolvedRegistry;
     baseImages: { go?: string; runtime?: string };
     sourceUrl?: string;
@@ -117,7 +126,17 @@ export interface ResolvedStackSettings {
 }
 
 /** The keys of StackSettings, which are also top-level stack config keys. */
-export const stackSettingKeys = ["imageTag", "commit", "platform", "buildOnPreview", "registry", "baseImages", "sourceUrl", "monitoring"] as const;
+export const stackSettingKeys = [
+    "imageTag",
+    "commit",
+    "platform",
+    "buildOnPreview",
+    "buildCacheFrom",
+    "registry",
+    "baseImages",
+    "sourceUrl",
+    "monitoring",
+] as const;
 
 const ecrRegistryUrl = /^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 const repositoryPath = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
@@ -153,6 +172,13 @@ export function resolveStackSettings(
     const platform = input.platform ?? "linux/amd64";
     checkOneOf(platform, at("platform"), platforms, problems);
     const buildOnPreview = input.buildOnPreview === undefined ? false : checkBoolean(input.buildOnPreview, at("buildOnPreview"), problems);
+    const buildCacheFrom = checkList(
+        input.buildCacheFrom,
+        at("buildCacheFrom"),
+        "image tags",
+        (tag, path) => (checkImageTag(tag, path, problems) ? tag : undefined),
+        problems,
+    );
     const registry = resolveRegistry(input.registry ?? { kind: "managed" }, at("registry"), context, problems);
     const baseImages = checkObject(input.baseImages ?? {}, at("baseImages"), ["go", "runtime"], problems) ?? {};
     for (const key of ["go", "runtime"] as const) {
@@ -169,7 +195,7 @@ export function resolveStackSettings(
         problems.add(at("sourceUrl"), input.sourceUrl, "must be an https:// URL of the source repository");
     }
     const monitoring = resolveMonitoring(input.monitoring, at("monitoring"), problems);
-    if (problems.count > before || !registry || buildOnPreview === undefined || !monitoring) {
+    if (problems.count > before || !registry || buildOnPreview === undefined || !buildCacheFrom || !monitoring) {
         return undefined;
     }
     return {
@@ -177,6 +203,7 @@ export function resolveStackSettings(
         commit: input.commit as string | undefined,
         platform: platform as Platform,
         buildOnPreview,
+        buildCacheFrom,
         registry,
         baseImages,
         sourceUrl: input.sourceUrl as string | undefined,

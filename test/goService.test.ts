@@ -74,7 +74,8 @@ describe("GoService", () => {
             dockerfile: "docker/go-service.Dockerfile",
             platform: "linux/amd64",
             builderVersion: "BuilderBuildKit",
-            args: { SERVICE: "hello", VERSION: "git-3f9c2ab", COMMIT: "3f9c2ab", SOURCE_URL: "https://example.com/repo" },
+            args: { SERVICE: "hello", VERSION: "git-3f9c2ab", COMMIT: "3f9c2ab", SOURCE_URL: "https://example.com/repo", BUILDKIT_INLINE_CACHE: "1" },
+            cacheFrom: { images: ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello:git-3f9c2ab"] },
         });
         assert.strictEqual(image.buildOnPreview, false);
         assert.ok(isSecretAt(image, "registry", "password"), "registry password must stay a secret");

@@ -149,6 +149,7 @@ export function cloudSummary(evaluation: Evaluation): CloudSummary {
             dockerfile: build.dockerfile,
             platform: build.platform,
             buildArgs: build.args,
+            cacheFrom: (build.cacheFrom as { images?: unknown } | undefined)?.images ?? [],
         };
     });
     const provider = byType(evaluation, "pulumi:providers:kubernetes")[0];
