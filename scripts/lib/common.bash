@@ -14,6 +14,11 @@ readonly BUILDER_IMAGE=localhost/go-services/go-builder:1.26
 readonly BUILDER_GO_MINOR=go1.26
 readonly RUNTIME_IMAGE=localhost/go-services/runtime-static:nonroot
 
+# The version the Kubernetes provider of tools/pulumi-kubernetes is stamped and installed as:
+# that of @pulumi/kubernetes in package.json, since the program asks the engine for exactly
+# that plugin version (scripts/engine checks that the two agree).
+readonly PULUMI_KUBERNETES_VERSION=4.34.2
+
 # Service images are named localhost/go-services/<service>:<tag>.
 service_image() {
 	printf 'localhost/go-services/%s:%s\n' "$1" "$2"
