@@ -13,7 +13,8 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { alertNames, buildAlertRuleGroups } from "../../components/monitoring";
 import { defaultAlertThresholds } from "../../components/monitoringSettings";
-import { freePort, pollUntil, prometheusTools, repositoryRoot, run, start, StartedProcess, TemporaryDirectory, temporaryDirectory } from "./support";
+import { pollUntil } from "../e2e/support/wait";
+import { freePort, prometheusTools, repositoryRoot, run, start, StartedProcess, TemporaryDirectory, temporaryDirectory } from "./support";
 
 const namespace = "observability";
 const version = "v0.0.0-observability";
@@ -53,8 +54,7 @@ async function startService(job: string, pod: string, binary: string): Promise<T
             }
             return Promise.resolve(process.jsonLines().find((line) => line.msg === "listening"));
         },
-        10_000,
-        50,
+        { timeoutMs: 10_000, intervalMs: 50 },
     );
     return { job, pod, process, url: `http://${String(listening.addr)}`, metricsAddress: String(listening.metrics_addr) };
 }
@@ -189,7 +189,7 @@ describe("Prometheus scrapes running services", function () {
                 const up = await query(prometheus, "up == 1");
                 return up.length === 2 ? up : undefined;
             },
-            60_000,
+            { timeoutMs: 60_000, intervalMs: 250 },
         );
     });
 
@@ -222,7 +222,7 @@ describe("Prometheus scrapes running services", function () {
                 await pollUntil(
                     `Prometheus to scrape ${target.job}'s ${tally.total} requests`,
                     async () => ((await scalar(prometheus, `sum(http_requests_total{job="${target.job}"})`)) === tally.total ? true : undefined),
-                    30_000,
+                    { timeoutMs: 30_000, intervalMs: 250 },
                 );
             }
         }
@@ -268,7 +268,7 @@ describe("Prometheus scrapes running services", function () {
                 const alerts = await query(prometheus, `ALERTS{alertname="${alertNames.errorRatio}", alertstate="firing"}`);
                 return alerts.length > 0 ? alerts : undefined;
             },
-            30_000,
+            { timeoutMs: 30_000, intervalMs: 250 },
         );
         assert.deepStrictEqual(
             firing.map((alert) => alert.metric.service),

@@ -70,34 +70,6 @@ export function temporaryDirectory(prefix: string): TemporaryDirectory {
     return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Resolves after `ms`. */
-export function delay(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Polls `attempt` until it returns a value other than undefined and resolves with it;
- * rejects after `timeoutMs`, naming what was awaited and the last thing seen.
- */
-export async function pollUntil<T>(description: string, attempt: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 250): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let lastSeen = "";
-    for (;;) {
-        try {
-            const value = await attempt();
-            if (value !== undefined) {
-                return value;
-            }
-        } catch (error) {
-            lastSeen = error instanceof Error ? error.message : String(error);
-        }
-        if (Date.now() >= deadline) {
-            throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${lastSeen ? `; last seen: ${lastSeen}` : ""}`);
-        }
-        await delay(intervalMs);
-    }
-}
-
 /** A free TCP port on 127.0.0.1, as the kernel hands it out (free when this returns). */
 export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
