@@ -40,7 +40,9 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
             {
                 ...(connection.context ? { context: connection.context } : {}),
                 ...(connection.kubeconfig ? { kubeconfig: pulumi.secret(connection.kubeconfig) } : {}),
-                ...(connection.renderYamlToDirectory ? { renderYamlToDirectory: connection.renderYamlToDirectory } : {}),
+                // @pulumi/kubernetes fills an unset kubeconfig from $KUBECONFIG, which the provider refuses
+                // next to renderYamlToDirectory: rendering must not depend on the shell it runs in.
+                ...(connection.renderYamlToDirectory ? { renderYamlToDirectory: connection.renderYamlToDirectory, kubeconfig: "" } : {}),
                 // An object that names no namespace must not land in "default".
                 namespace: args.namespace,
             },

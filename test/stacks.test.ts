@@ -231,6 +231,22 @@ describe("committed stacks", function () {
         }
     });
 
+    it("local renders the same whatever $KUBECONFIG says: the provider gets no kubeconfig next to renderYamlToDirectory", async () => {
+        const ambient = process.env.KUBECONFIG;
+        process.env.KUBECONFIG = "/home/someone/.kube/config";
+        try {
+            const local = await evaluateStack("local");
+            const inputs = resource(local, "pulumi:providers:kubernetes", "cluster").inputs;
+            assert.deepStrictEqual([inputs.renderYamlToDirectory, inputs.kubeconfig], ["rendered/local", ""]);
+        } finally {
+            if (ambient === undefined) {
+                delete process.env.KUBECONFIG;
+            } else {
+                process.env.KUBECONFIG = ambient;
+            }
+        }
+    });
+
     it("local with a kind cluster's registry (registry.kind oci, localhost:5001) runs each image by the digest the registry gave it", async () => {
         const config = loadStackConfig("local");
         const evaluation = await evaluate({
