@@ -33,14 +33,18 @@ export interface WorkerReport {
 /** Every synthetic service folder "exists": the benchmark measures the program, not the disk. */
 const syntheticDirectories: ServiceDirectoryCheck = { missing: () => [], fileExists: () => true };
 
-function stackWith(count: number): Record<string, unknown> {
-    const services: Record<string, unknown> = {};
+/** The services of a benchmark stack (also `npm run bench:engine`'s): a prod-like mix, every third service autoscales, the rest run two replicas. */
+export function benchServices(count: number): Record<string, Record<string, unknown>> {
+    const services: Record<string, Record<string, unknown>> = {};
     for (let i = 0; i < count; i++) {
-        // A prod-like mix: every third service autoscales, the rest run two replicas.
         services[`svc-${String(i).padStart(3, "0")}`] =
             i % 3 === 0 ? { resources: "small", autoscaling: { minReplicas: 2, maxReplicas: 6 } } : { resources: "micro", replicas: 2 };
     }
-    return { "aws:region": "eu-west-1", "go-services:imageTag": "v1.0.0", "go-services:services": services };
+    return services;
+}
+
+function stackWith(count: number): Record<string, unknown> {
+    return { "aws:region": "eu-west-1", "go-services:imageTag": "v1.0.0", "go-services:services": benchServices(count) };
 }
 
 async function timeOnce(services: number): Promise<BenchSample> {
