@@ -257,6 +257,10 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     pulumi.runtime.setAllConfig(options.config.values, [...options.config.secretKeys]);
     await pulumi.runtime.setMocks(mocks, projectName, options.stack, options.preview ?? false);
     const program = options.program ?? (() => stackProgram(serviceDirectoriesAt(options.root ?? projectRoot)));
+    // @pulumi/kubernetes fills a provider's unset kubeconfig from $KUBECONFIG: an evaluation
+    // (the tests, synth and its golden files) must not depend on the shell it runs in.
+    const ambientKubeconfig = process.env.KUBECONFIG;
+    delete process.env.KUBECONFIG;
     try {
         const outputs = await pulumi.runtime.runInPulumiStack(() => Promise.resolve(program()));
         await pulumi.runtime.disconnect();
@@ -266,6 +270,9 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
         throw new EvaluationFailure(error, mocks.resources);
     } finally {
         pulumi.runtime.setAllConfig({}, []);
+        if (ambientKubeconfig !== undefined) {
+            process.env.KUBECONFIG = ambientKubeconfig;
+        }
     }
 }
 
