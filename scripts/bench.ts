@@ -10,6 +10,7 @@
  * --check   exits 1 when the CPU cost per service at 100 services exceeds 1.2 times the cost
  *           at 10: the program must scale linearly with the number of services. CPU time, not
  *           the wall clock, because a shared machine's other work slows the wall clock unevenly.
+ *           A ratio over the limit is measured again (up to 3 times) and fails only if it stays over.
  * --compare measures the ways of running the program side by side (type-checking ts-node,
  *           transpile-only ts-node with TypeScript's compiler or swc, compiled JavaScript,
  *           stack-trace limits), one process per
@@ -119,22 +120,42 @@ function growth(table: readonly SizeFigures[], measure: "wallMs" | "cpuMs" = "wa
 
 const fixed = (value: number, width: number, digits = 1): string => value.toFixed(digits).padStart(width);
 
+/**
+ * A regression is confirmed before --check fails: the per-service cost at 10 services is a
+ * small sample (about 150 ms of CPU) that one badly placed garbage collection can move by a
+ * third, so a ratio over the limit is measured again, in new processes, and fails the check
+ * only when every measurement is over the limit. Each measurement is printed.
+ */
+const checkMeasurements = 3;
+
 async function measureProgram(runs: number, check: boolean): Promise<void> {
     const nodeArgs = programNodeArguments(readProgramRuntime(projectRoot));
-    const report = await runWorker({ label: "Pulumi.yaml", nodeArgs, entry: "ts" }, runs);
-    const table = figures(report.samples);
-    console.log(`node ${nodeArgs.join(" ")} (Pulumi.yaml runtime.options); program loaded in ${report.loadMs.toFixed(0)} ms`);
-    console.log(`services  resources  median ms  ms/service  cpu ms/service  (median of ${runs} runs)`);
-    for (const row of table) {
-        console.log(
-            `${String(row.services).padStart(8)}  ${String(row.resources).padStart(9)}  ${fixed(row.wallMs, 9)}  ${fixed(row.wallMs / row.services, 10, 2)}  ${fixed(row.cpuMs / row.services, 14, 2)}`,
-        );
+    const ratios: number[] = [];
+    for (let measurement = 1; measurement <= (check ? checkMeasurements : 1); measurement++) {
+        const report = await runWorker({ label: "Pulumi.yaml", nodeArgs, entry: "ts" }, runs);
+        const table = figures(report.samples);
+        console.log(`node ${nodeArgs.join(" ")} (Pulumi.yaml runtime.options); program loaded in ${report.loadMs.toFixed(0)} ms`);
+        console.log(`services  resources  median ms  ms/service  cpu ms/service  (median of ${runs} runs)`);
+        for (const row of table) {
+            console.log(
+                `${String(row.services).padStart(8)}  ${String(row.resources).padStart(9)}  ${fixed(row.wallMs, 9)}  ${fixed(row.wallMs / row.services, 10, 2)}  ${fixed(row.cpuMs / row.services, 14, 2)}`,
+            );
+        }
+        // Checked on CPU time: on a shared machine the wall clock also counts the other processes' work.
+        const ratio = growth(table, "cpuMs");
+        ratios.push(ratio);
+        console.log(`cost per service at 100 / at 10: ${growth(table).toFixed(2)} wall clock, ${ratio.toFixed(2)} cpu (limit ${allowedGrowth}, on cpu)`);
+        if (ratio <= allowedGrowth) {
+            return;
+        }
+        if (check && measurement < checkMeasurements) {
+            console.log(`over the limit: measuring again (${measurement + 1} of at most ${checkMeasurements}) to tell a regression from noise`);
+        }
     }
-    // Checked on CPU time: on a shared machine the wall clock also counts the other processes' work.
-    const ratio = growth(table, "cpuMs");
-    console.log(`cost per service at 100 / at 10: ${growth(table).toFixed(2)} wall clock, ${ratio.toFixed(2)} cpu (limit ${allowedGrowth}, on cpu)`);
-    if (check && !(ratio <= allowedGrowth)) {
-        console.error(`FAIL: the cpu cost per service grows with the number of services (${ratio.toFixed(2)} > ${allowedGrowth})`);
+    if (check) {
+        console.error(
+            `FAIL: the cpu cost per service grows with the number of services in all ${ratios.length} measurements (${ratios.map((ratio) => ratio.toFixed(2)).join(", ")} > ${allowedGrowth})`,
+        );
         process.exitCode = 1;
     }
 }
