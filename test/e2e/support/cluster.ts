@@ -3,11 +3,11 @@
  * the pinned Kubernetes module) with the cluster's kubeconfig, the registry the kubelet pulls
  * from, the eviction API, and the node's own view of a container (its PID, from containerd).
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { projectRoot } from "../../../scripts/lib/evaluate";
+import { kubectlWatch } from "../../../scripts/lib/kubectlWatch";
 import { toYaml } from "../../../scripts/lib/manifests";
 import { CommandResult, lastLines, runChecked, runCommand } from "./command";
 import { pollUntil } from "./wait";
@@ -206,38 +206,36 @@ export interface Termination {
  * can miss, a watch cannot. `established` resolves once the watch has seen the pod.
  */
 export function watchTermination(namespace: string, pod: string, timeoutMs: number): { established: Promise<void>; terminated: Promise<Termination> } {
-    const template = '{.metadata.resourceVersion}{" "}{.status.containerStatuses[0].state.terminated.exitCode}{"\\n"}';
-    const child = spawn("kubectl", ["get", "pod", pod, "--namespace", namespace, "--watch", "--output", `jsonpath=${template}`], {
-        stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    let buffered = "";
     let markEstablished = (): void => undefined;
     const established = new Promise<void>((resolve) => (markEstablished = resolve));
+    let settle: (termination: Termination) => void = () => undefined;
+    // The watch's lines arrive asynchronously, after the promise below has taken `settle`.
+    const watch = kubectlWatch(
+        ["pod", pod, "--namespace", namespace],
+        '{.metadata.resourceVersion}{" "}{.status.containerStatuses[0].state.terminated.exitCode}{"\\n"}',
+        (line) => {
+            markEstablished();
+            const exitCode = line.split(" ")[1];
+            if (exitCode !== undefined && exitCode !== "") {
+                settle({ exitCode: Number(exitCode), seenAt: Date.now() });
+                watch.stop();
+            }
+        },
+    );
     const terminated = new Promise<Termination>((resolve, reject) => {
         const deadline = setTimeout(() => {
-            child.kill();
-            reject(new Error(`no terminated state of pod ${namespace}/${pod} after ${timeoutMs} ms; kubectl said: ${lastLines(stderr, 5)}`));
+            watch.stop();
+            reject(new Error(`no terminated state of pod ${namespace}/${pod} after ${timeoutMs} ms; kubectl said: ${lastLines(watch.stderr(), 5)}`));
         }, timeoutMs);
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-        child.stdout.on("data", (chunk: Buffer) => {
-            buffered += chunk.toString("utf8");
-            const lines = buffered.split("\n");
-            buffered = lines.pop() ?? "";
-            for (const line of lines) {
-                markEstablished();
-                const exitCode = line.trim().split(" ")[1];
-                if (exitCode !== undefined && exitCode !== "") {
-                    clearTimeout(deadline);
-                    child.kill();
-                    resolve({ exitCode: Number(exitCode), seenAt: Date.now() });
-                    return;
-                }
-            }
-        });
-        child.on("exit", (code) => {
+        settle = (termination) => {
             clearTimeout(deadline);
-            reject(new Error(`kubectl get --watch of pod ${namespace}/${pod} ended (${String(code)}) before a terminated state: ${lastLines(stderr, 5)}`));
+            resolve(termination);
+        };
+        watch.child.on("exit", (code) => {
+            clearTimeout(deadline);
+            reject(
+                new Error(`kubectl get --watch of pod ${namespace}/${pod} ended (${String(code)}) before a terminated state: ${lastLines(watch.stderr(), 5)}`),
+            );
         });
     });
     return { established, terminated };
