@@ -16,11 +16,11 @@
  *           stack-trace limits), one process per
  *           way and run, interleaved so that a change in the machine's load hits all alike.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import type { BenchSample, WorkerReport } from "./lib/benchWorker";
+import { runChecked } from "./lib/command";
 import { programNodeArguments, readProgramRuntime } from "./lib/programRuntime";
 import { median } from "./lib/stats";
 
@@ -48,26 +48,15 @@ const typescriptCompilerConfig = path.join(compiledRoot, "tsconfig.typescript-co
 const tsWorker = path.join(projectRoot, "scripts", "lib", "benchWorker.ts");
 const jsWorker = path.join(compiledRoot, "scripts", "lib", "benchWorker.js");
 
-function runWorker(variant: Variant, runs: number): Promise<WorkerReport> {
+async function runWorker(variant: Variant, runs: number): Promise<WorkerReport> {
     const entry = variant.entry === "ts" ? tsWorker : jsWorker;
-    return new Promise((resolve, reject) => {
-        const env = variant.transpiler === "typescript" ? { ...process.env, TS_NODE_PROJECT: typescriptCompilerConfig } : process.env;
-        const child = spawn(process.execPath, [...variant.nodeArgs, entry, "--runs", String(runs)], {
-            cwd: projectRoot,
-            env,
-            stdio: ["ignore", "pipe", "inherit"],
-        });
-        let stdout = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-        child.on("error", reject);
-        child.on("close", (code) => {
-            if (code !== 0) {
-                reject(new Error(`${variant.label}: node ${[...variant.nodeArgs, entry].join(" ")} exited with ${String(code)}`));
-                return;
-            }
-            resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "") as WorkerReport);
-        });
-    });
+    const env = variant.transpiler === "typescript" ? { TS_NODE_PROJECT: typescriptCompilerConfig } : undefined;
+    const stdout = await runChecked([process.execPath, ...variant.nodeArgs, entry, "--runs", String(runs)], { cwd: projectRoot, env }).catch(
+        (error: unknown) => {
+            throw new Error(`${variant.label}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        },
+    );
+    return JSON.parse(stdout.trim().split("\n").pop() ?? "") as WorkerReport;
 }
 
 /** Compiles the worker and everything it imports with the project's compiler options, as a build step would. */

@@ -18,10 +18,10 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawn } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 import { EngineSandbox, committedStackConfig, createStack, openSandbox, StackFileConfig, withEnvironment, withGivenImages } from "./lib/engine";
 import { benchServices } from "./lib/benchWorker";
+import { runChecked } from "./lib/command";
 import { watchAvailability } from "./lib/deploymentWatch";
 import { projectName, projectRoot } from "./lib/evaluate";
 import { median } from "./lib/stats";
@@ -39,21 +39,6 @@ const clusterNamespace = "go-services-engine-bench";
  * reference does; this one names no real image.
  */
 const renderedImage = `localhost:5001/go-services/bench@sha256:${"0".repeat(64)}`;
-
-/** Runs a program; resolves with its stdout, rejects quoting its stderr. */
-function run(command: string, args: readonly string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(command, args, { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-        child.on("error", reject);
-        child.on("close", (code) =>
-            code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(" ")} exited ${String(code)}: ${stderr.trim()}`)),
-        );
-    });
-}
 
 /** One run on one stack, ms. */
 interface Sample {
@@ -103,8 +88,10 @@ async function renderedSample(sandbox: EngineSandbox, noCheckpoints: EngineSandb
 
 /** Builds hello as the golden Dockerfile builds it and pushes it to the test cluster's registry; resolves with its digest reference. */
 async function pushedHello(): Promise<string> {
-    await run(path.join(projectRoot, "scripts", "build-images"), ["--no-checks", "--tag", version, "hello"]);
-    const reference = (await run(path.join(projectRoot, "scripts", "cluster"), ["push", `localhost/go-services/hello:${version}`])).trim();
+    await runChecked([path.join(projectRoot, "scripts", "build-images"), "--no-checks", "--tag", version, "hello"], { cwd: projectRoot });
+    const reference = (
+        await runChecked([path.join(projectRoot, "scripts", "cluster"), "push", `localhost/go-services/hello:${version}`], { cwd: projectRoot })
+    ).trim();
     if (!/@sha256:[0-9a-f]{64}$/.test(reference)) {
         throw new Error(`scripts/cluster push printed "${reference}"`);
     }
@@ -184,7 +171,7 @@ async function main(): Promise<void> {
             return;
         }
         // A namespace left by an interrupted run would make up fail on an object that exists.
-        await run("kubectl", ["delete", "namespace", clusterNamespace, "--ignore-not-found", "--wait=true", "--timeout=10m"]);
+        await runChecked(["kubectl", "delete", "namespace", clusterNamespace, "--ignore-not-found", "--wait=true", "--timeout=10m"], { cwd: projectRoot });
         const image = await pushedHello();
         const kubeconfigText = fs.readFileSync(kubeconfig, "utf8");
         const samples: Sample[] = [];

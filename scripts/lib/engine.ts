@@ -5,12 +5,12 @@
  * backend and a passphrase of their own), a throwaway copy of the project that holds the stack
  * files the CLI writes, and the stack configurations the tests and the benchmark deploy.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, OpType, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { parse } from "yaml";
+import { runChecked } from "./command";
 import { projectName, projectRoot } from "./evaluate";
 
 /** The organization of every stack on a self-managed (file) backend: `organization/<project>/<stack>`. */
@@ -46,20 +46,8 @@ export interface EngineSandbox {
  */
 async function engineEnvironment(directory: string): Promise<Record<string, string>> {
     const script = path.join(projectRoot, "scripts", "engine");
-    const stdout = await new Promise<string>((resolve, reject) => {
-        const child = spawn("bash", ["-c", 'eval "$("$0" env "$1")" && env -0', script, directory], { stdio: ["ignore", "pipe", "pipe"] });
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-        child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-        child.on("error", reject);
-        child.on("close", (code) => {
-            if (code === 0) {
-                resolve(Buffer.concat(out).toString("utf8"));
-            } else {
-                reject(new Error(`scripts/engine env ${directory} exited ${String(code)}: ${Buffer.concat(err).toString("utf8").trim()}`));
-            }
-        });
+    const stdout = await runChecked(["bash", "-c", 'eval "$("$0" env "$1")" && env -0', script, directory]).catch((error: unknown) => {
+        throw new Error(`scripts/engine env ${directory}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
     const env: Record<string, string> = {};
     for (const entry of stdout.split("\0")) {

@@ -11,9 +11,10 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { alertNames, buildAlertRuleGroups, RuleGroup } from "../../components/monitoring";
 import { defaultAlertThresholds, ResolvedAlertThresholds } from "../../components/monitoringSettings";
+import { runCommand } from "../../scripts/lib/command";
 import { kubernetesObjects } from "../../scripts/lib/manifests";
 import { evaluateStack } from "../../scripts/lib/evaluate";
-import { prometheusTools, run, TemporaryDirectory, temporaryDirectory } from "./support";
+import { prometheusTools, TemporaryDirectory, temporaryDirectory } from "./support";
 
 const identity = { name: "hello", namespace: "apps", stack: "test" };
 const runbooks = "https://runbooks.example.com/go-services#{alert}";
@@ -264,8 +265,8 @@ function writeRuleFile(file: string, groups: RuleGroup[]): void {
 /** Runs promtool and fails the test with its output unless it succeeds. */
 async function promtool(args: string[]): Promise<string> {
     const tools = await prometheusTools();
-    const result = await run(path.join(tools, "promtool"), args);
-    assert.strictEqual(result.status, 0, `promtool ${args.join(" ")} exited ${result.status}:\n${result.stdout}${result.stderr}`);
+    const result = await runCommand([path.join(tools, "promtool"), ...args]);
+    assert.strictEqual(result.code, 0, `promtool ${args.join(" ")} exited ${result.code}:\n${result.stdout}${result.stderr}`);
     return result.stdout + result.stderr;
 }
 
@@ -337,8 +338,8 @@ describe("alert rules, judged by promtool", function () {
         };
         fs.writeFileSync(file, stringify({ rule_files: [defaults], evaluation_interval: "1m", tests: [expectFiring] }, { lineWidth: 0 }));
         const tools = await prometheusTools();
-        const result = await run(path.join(tools, "promtool"), ["test", "rules", file]);
-        assert.notStrictEqual(result.status, 0, `promtool accepted an alert that cannot fire:\n${result.stdout}`);
+        const result = await runCommand([path.join(tools, "promtool"), "test", "rules", file]);
+        assert.notStrictEqual(result.code, 0, `promtool accepted an alert that cannot fire:\n${result.stdout}`);
         assert.match(result.stdout + result.stderr, /FAILED/);
     });
 

@@ -14,7 +14,8 @@ import { stringify } from "yaml";
 import { alertNames, buildAlertRuleGroups } from "../../components/monitoring";
 import { defaultAlertThresholds } from "../../components/monitoringSettings";
 import { pollUntil } from "../e2e/support/wait";
-import { freePort, prometheusTools, repositoryRoot, run, start, StartedProcess, TemporaryDirectory, temporaryDirectory } from "./support";
+import { runChecked } from "../../scripts/lib/command";
+import { freePort, prometheusTools, repositoryRoot, start, StartedProcess, TemporaryDirectory, temporaryDirectory } from "./support";
 
 const namespace = "observability";
 const version = "v0.0.0-observability";
@@ -35,11 +36,10 @@ interface Target {
 async function buildBinary(dir: string, module: string, pkg: string, output: string): Promise<string> {
     const binary = path.join(dir, output);
     const ldflags = `-s -w -X go-services/services/platform/buildinfo.Version=${version} -X go-services/services/platform/buildinfo.Commit=unknown`;
-    const result = await run("nice", ["-n", "10", "go", "build", "-trimpath", "-ldflags", ldflags, "-o", binary, pkg], {
+    await runChecked(["nice", "-n", "10", "go", "build", "-trimpath", "-ldflags", ldflags, "-o", binary, pkg], {
         cwd: path.join(repositoryRoot, "services", module),
-        env: { ...process.env, CGO_ENABLED: "0", GOTOOLCHAIN: "local", GOFLAGS: "-mod=readonly" },
+        env: { CGO_ENABLED: "0", GOTOOLCHAIN: "local", GOFLAGS: "-mod=readonly" },
     });
-    assert.strictEqual(result.status, 0, `go build ${pkg} in services/${module} failed:\n${result.stderr}`);
     return binary;
 }
 

@@ -3,37 +3,14 @@
  * tools/prometheus by scripts/build-tools), processes started and stopped by PID, and
  * waiting on conditions with deadlines.
  */
-import { ChildProcess, execFile, spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
+import { runChecked } from "../../scripts/lib/command";
 
 export const repositoryRoot = path.resolve(__dirname, "..", "..");
-
-const execFileAsync = promisify(execFile);
-
-/** What a finished command printed and how it ended. */
-export interface CommandResult {
-    status: number;
-    stdout: string;
-    stderr: string;
-}
-
-/** Runs a command to its end; never throws for a non-zero exit, which the caller judges. */
-export async function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
-    try {
-        const { stdout, stderr } = await execFileAsync(command, args, { ...options, maxBuffer: 64 << 20, encoding: "utf8" });
-        return { status: 0, stdout, stderr };
-    } catch (error) {
-        const failed = error as { code?: unknown; stdout?: string; stderr?: string; message: string };
-        if (typeof failed.code !== "number") {
-            throw error;
-        }
-        return { status: failed.code, stdout: failed.stdout ?? "", stderr: failed.stderr ?? failed.message };
-    }
-}
 
 let toolsDir: Promise<string> | undefined;
 
@@ -43,11 +20,8 @@ let toolsDir: Promise<string> | undefined;
  * the clone; later runs find them at once.
  */
 export function prometheusTools(): Promise<string> {
-    toolsDir ??= run("nice", ["-n", "10", path.join(repositoryRoot, "scripts", "build-tools"), "prometheus"]).then((result) => {
-        if (result.status !== 0) {
-            throw new Error(`scripts/build-tools prometheus failed (exit ${result.status}):\n${result.stderr}`);
-        }
-        const dir = result.stdout.trim().split("\n").pop() ?? "";
+    toolsDir ??= runChecked(["nice", "-n", "10", path.join(repositoryRoot, "scripts", "build-tools"), "prometheus"]).then((stdout) => {
+        const dir = stdout.trim().split("\n").pop() ?? "";
         for (const program of ["prometheus", "promtool"]) {
             if (!fs.existsSync(path.join(dir, program))) {
                 throw new Error(`scripts/build-tools prometheus printed ${dir}, which holds no ${program}`);

@@ -6,10 +6,10 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { CommandResult, lastLines, runChecked, runCommand } from "../../../scripts/lib/command";
 import { projectRoot } from "../../../scripts/lib/evaluate";
 import { kubectlWatch } from "../../../scripts/lib/kubectlWatch";
 import { toYaml } from "../../../scripts/lib/manifests";
-import { CommandResult, lastLines, runChecked, runCommand } from "./command";
 import { pollUntil } from "./wait";
 
 /** What `scripts/cluster env` exports, read once: the tests run against the cluster it describes. */

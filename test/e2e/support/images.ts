@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { lastLines, runChecked, runCommand } from "../../../scripts/lib/command";
 import { projectRoot } from "../../../scripts/lib/evaluate";
-import { lastLines, runChecked, runCommand } from "./command";
 import { arrayAt, numberAt, stringAt } from "./json";
 
 /** The tag of the images the e2e tests build; also the VERSION stamped in the binaries. */

@@ -4,9 +4,9 @@
  * write to a path. These are the facts the runtime assertions rest on; the manifest only says
  * what was asked for.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { runChecked } from "../../../scripts/lib/command";
 
 /** The credentials and confinement of a process. */
 export interface ProcessStatus {
@@ -174,7 +174,8 @@ export function oomKills(cgroup: Cgroup): number {
 /**
  * Tries to create `file` as uid:gid with no supplementary groups (as `setpriv --reuid --regid
  * --clear-groups` would; libuv drops the groups when it changes the IDs), and resolves with
- * "ok" or the error code (EROFS, EACCES...). Run from the host with a path under
+ * "ok" or the error code (EROFS, EACCES...); rejects, quoting its stderr, when the probe itself
+ * fails (node cannot run as uid:gid, for one). Run from the host with a path under
  * /proc/<pid>/root, the path is resolved in the container's mount namespace, through the
  * container's own mounts and their flags: the kernel checks that a mount is read-only
  * (EROFS) before it checks permissions (EACCES), so EROFS on a directory the user owns can
@@ -183,11 +184,5 @@ export function oomKills(cgroup: Cgroup): number {
 export function tryCreateFileAs(uid: number, gid: number, file: string): Promise<string> {
     const script =
         'try { require("fs").writeFileSync(process.argv[1], "e2e\\n", { flag: "wx" }); process.stdout.write("ok"); } catch (error) { process.stdout.write(String(error.code || error)); }';
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["-e", script, file], { uid, gid, stdio: ["ignore", "pipe", "inherit"] });
-        let output = "";
-        child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-        child.on("error", reject);
-        child.on("close", () => resolve(output));
-    });
+    return runChecked([process.execPath, "-e", script, file], { uid, gid });
 }

@@ -1,7 +1,7 @@
 /**
- * Runs a program to completion and hands back its exit code and output. One place for it, so
- * that every failure message of the e2e tests quotes what the program said on stderr instead
- * of "Command failed".
+ * Runs a program to completion and hands back its exit code and output. One place for it, for
+ * the scripts and the tests, so that every failure message quotes what the program said on
+ * stderr instead of "Command failed".
  */
 import { spawn } from "child_process";
 
@@ -21,6 +21,9 @@ export interface CommandOptions {
     readonly cwd?: string;
     /** Extra environment variables. */
     readonly env?: Readonly<Record<string, string>>;
+    /** User and group IDs to run as (no supplementary groups); needs the privilege to change them. Default: this process's. */
+    readonly uid?: number;
+    readonly gid?: number;
 }
 
 /** A program exited non-zero. */
@@ -44,6 +47,8 @@ export function runCommand(command: readonly string[], options: CommandOptions =
         const child = spawn(program, args, {
             cwd: options.cwd,
             env: options.env ? { ...process.env, ...options.env } : process.env,
+            uid: options.uid,
+            gid: options.gid,
             stdio: ["pipe", "pipe", "pipe"],
         });
         const stdout: Buffer[] = [];
