@@ -8,6 +8,11 @@
  * A stack promoting from this one reads `services.<name>.image` and `services.<name>.version`.
  */
 import { program } from "./components/program";
+import { quietSdkDebugLogs } from "./components/sdkDebugLogs";
 
 // An async program: the source stack of a promotion is read before anything is registered.
-export = () => program();
+// The SDK's per-resource debug lines are dropped first (components/sdkDebugLogs.ts).
+export = () => {
+    quietSdkDebugLogs();
+    return program();
+};
