@@ -6,6 +6,12 @@ module go-services/tools/pulumi-language-nodejs
 // served); it conflicts with the CLI's sdk/v3, hence a module of its own. It runs preview,
 // up and destroy with the CLI of tools/pulumi, but no policy packs.
 //
+// The CLI passes Pulumi.yaml's runtime.options to a host only in the ProgramInfo of its RPCs,
+// which this host ignores: it reads them only from its flags (-typescript, -tsconfig,
+// -nodeargs), which the CLI does not give. So build-tools installs the host as
+// pulumi-language-nodejs-host and ./launcher as pulumi-language-nodejs, which the CLI runs:
+// it turns the options into those flags, and refuses the options the host cannot honour.
+//
 // sdk/v3 v3.68.0's go.mod also replaces golang.org/x/text with v0.3.6, a floor against
 // CVE-2020-14040 (pulumi/pulumi#8667; raised later for CVE-2022-32149). The requirements here
 // already select v0.7.0, so carrying it over would only downgrade it.
