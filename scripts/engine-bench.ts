@@ -1,26 +1,40 @@
 /**
- * npm run bench:engine [-- --runs N] [-- --no-cluster]
+ * npm run bench:engine [-- --runs N] [--compare] [--previews-only] [--check] [--no-cluster]
  *
- * Wall time of the real `pulumi preview` and `pulumi up` (the sandboxed engine of scripts/engine,
- * through the Automation API), median of N runs (default 3), each on a new stack:
+ * The real `pulumi preview` and `pulumi up` (the sandboxed engine of scripts/engine, through the
+ * Automation API), median of N runs (default 3), each on a new stack:
  *
- * - 1, 10 and 100 services with `renderYamlToDirectory` (the local stack's settings with the
- *   services of `npm run bench`, each given an image by digest): the engine, the language host,
- *   the program and the provider, with no cluster. Each round also times `up` on another new
- *   stack with PULUMI_SKIP_CHECKPOINTS=true, which shows what writing the state after every
- *   step costs (the file backend rewrites the whole checkpoint each time). The sizes and the two
- *   ways are interleaved in every round, so that a change in the machine's load hits all alike.
+ * - `pulumi preview` of 1, 10 and 100 services with `renderYamlToDirectory` (the local stack's
+ *   settings with the services of `npm run bench`, each given an image by digest): the engine,
+ *   the language host, the program and the provider, with no cluster. Wall clock, and the CPU of
+ *   every process the preview ran; what one more service costs (from 1 to 10 and from 1 to 100
+ *   services, so the fixed start-up cost drops out) and how that grows. Previews run as CI runs
+ *   them; --compare adds each of issue 12's engine-side changes undone, interleaved in every
+ *   round so that a change in the machine's load hits all alike.
+ * - `pulumi up` of the same stacks, and with PULUMI_SKIP_CHECKPOINTS=true, which shows what
+ *   writing the state after every step costs (the file backend rewrites the whole checkpoint).
  * - 1 service (hello, dev's settings, built and pushed to the test cluster's registry) on the
  *   test cluster: preview, up, and the time from the start of up until its Deployment is
  *   Available as the cluster reports it, then destroy. Skipped with --no-cluster or when no
  *   cluster runs (`npm run bench:engine` runs under scripts/cluster exec).
+ *
+ * --previews-only stops after the previews. --check (previews only, as CI runs them; `.ci/run`)
+ * exits 1 when the CPU a service costs at 100 services exceeds 1.2 times its cost at 10.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { EngineSandbox, committedStackConfig, createStack, openSandbox, StackFileConfig, withEnvironment, withGivenImages } from "./lib/engine";
-import { benchServices } from "./lib/benchWorker";
+import {
+    EngineSandbox,
+    committedStackConfig,
+    createStack,
+    openSandbox,
+    renderedStackConfig,
+    renderedVersion,
+    withEnvironment,
+    withGivenImages,
+} from "./lib/engine";
 import { runChecked } from "./lib/command";
 import { watchAvailability } from "./lib/deploymentWatch";
 import { projectName, projectRoot } from "./lib/evaluate";
@@ -29,26 +43,26 @@ import { median } from "./lib/stats";
 const sizes = [1, 10, 100] as const;
 
 /** The version the benchmark's image is built and deployed as. */
-const version = "0.1.0-engine";
+const version = renderedVersion;
 
 /** The namespace of the on-cluster runs (the engine tests' namespaces start with go-services-engine too). */
 const clusterNamespace = "go-services-engine-bench";
 
-/**
- * The image every rendered service names. Rendering pulls nothing, so any well-formed digest
- * reference does; this one names no real image.
- */
-const renderedImage = `localhost:5001/go-services/bench@sha256:${"0".repeat(64)}`;
+/** `up` of a new rendered stack, ms. */
+interface UpSample {
+    readonly resources: number;
+    readonly upMs: number;
+    /** `up` of the same config on another new stack with PULUMI_SKIP_CHECKPOINTS=true. */
+    readonly upNoCheckpointsMs: number;
+}
 
-/** One run on one stack, ms. */
-interface Sample {
+/** One round on the test cluster, ms. */
+interface ClusterSample {
     readonly resources: number;
     readonly previewMs: number;
     readonly upMs: number;
-    /** `up` of the same stack on another new stack with PULUMI_SKIP_CHECKPOINTS=true. */
-    readonly upNoCheckpointsMs?: number;
-    readonly availableMs?: number;
-    readonly destroyMs?: number;
+    readonly availableMs: number;
+    readonly destroyMs: number;
 }
 
 async function timed<T>(action: () => Promise<T>): Promise<[T, number]> {
@@ -57,17 +71,45 @@ async function timed<T>(action: () => Promise<T>): Promise<[T, number]> {
     return [result, Date.now() - started];
 }
 
-/** A rendered stack of `count` services: the local stack's settings, rendering into a folder of its own. */
-function renderedStack(count: number, name: string): StackFileConfig {
-    const config = committedStackConfig("local");
-    config[`${projectName}:services`] = benchServices(count);
-    config[`${projectName}:kubernetes`] = { renderYamlToDirectory: `rendered/${name}` };
-    return withGivenImages(config, new Map(Object.keys(benchServices(count)).map((service) => [service, renderedImage])), version);
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux for every architecture it runs on here). */
+const ticksPerSecond = Number(process.env.GO_SERVICES_CLK_TCK ?? "100");
+
+/**
+ * CPU milliseconds of this process's finished children and everything they waited for: the
+ * Pulumi CLI, its language host, the program's node and the provider of every finished command.
+ * On a shared machine this moves far less than the wall clock.
+ */
+function childrenCpuMs(): number {
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    // Fields after the command name "(...)": state is field 3, cutime and cstime fields 16 and 17.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / ticksPerSecond;
 }
+
+/** A way of running `pulumi preview`: the environment it adds to the sandbox's. */
+interface PreviewWay {
+    readonly label: string;
+    readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * The way the pull-request workflow previews (.github/actions/pulumi-stack): checkpoints
+ * skipped, which a preview never persists anyway, and the SDK's debug lines dropped by the
+ * program (components/sdkDebugLogs.ts, the default).
+ */
+const ciWay: PreviewWay = { label: "as CI previews (PULUMI_SKIP_CHECKPOINTS=true, SDK debug lines dropped)", env: { PULUMI_SKIP_CHECKPOINTS: "true" } };
+
+/** With --compare: each change alone undone, and both (how a preview ran before them). */
+const comparedWays: readonly PreviewWay[] = [
+    ciWay,
+    { label: "checkpoints serialized after every step (a plain `pulumi preview`)", env: {} },
+    { label: "SDK debug lines sent (GO_SERVICES_SDK_DEBUG_LOGS=true)", env: { PULUMI_SKIP_CHECKPOINTS: "true", GO_SERVICES_SDK_DEBUG_LOGS: "true" } },
+    { label: "both (before issue 12's engine-side changes)", env: { GO_SERVICES_SDK_DEBUG_LOGS: "true" } },
+];
 
 /** Creates a rendered stack, runs `measure` on it, and removes the stack and what it rendered. */
 async function onRenderedStack<T>(sandbox: EngineSandbox, count: number, name: string, measure: (stack: Stack) => Promise<T>): Promise<T> {
-    const stack = await createStack(sandbox, name, renderedStack(count, name));
+    const stack = await createStack(sandbox, name, renderedStackConfig(count, name));
     try {
         return await measure(stack);
     } finally {
@@ -76,14 +118,121 @@ async function onRenderedStack<T>(sandbox: EngineSandbox, count: number, name: s
     }
 }
 
-async function renderedSample(sandbox: EngineSandbox, noCheckpoints: EngineSandbox, count: number, round: number): Promise<Sample> {
-    const sample = await onRenderedStack(sandbox, count, `bench-render-${count}-${round}`, async (stack) => {
-        const [, previewMs] = await timed(() => stack.preview());
-        const [up, upMs] = await timed(() => stack.up());
-        return { resources: Object.values(up.summary.resourceChanges ?? {}).reduce((sum, value) => sum + value, 0), previewMs, upMs };
+/** `up` of a new rendered stack, and of another with PULUMI_SKIP_CHECKPOINTS=true. */
+async function upSample(sandbox: EngineSandbox, noCheckpoints: EngineSandbox, count: number, round: number): Promise<UpSample> {
+    const [resources, upMs] = await onRenderedStack(sandbox, count, `bench-up-${count}-${round}`, async (stack) => {
+        const [up, ms] = await timed(() => stack.up());
+        return [Object.values(up.summary.resourceChanges ?? {}).reduce((sum, value) => sum + value, 0), ms] as const;
     });
-    const [, upNoCheckpointsMs] = await onRenderedStack(noCheckpoints, count, `bench-render-nockpt-${count}-${round}`, (stack) => timed(() => stack.up()));
-    return { ...sample, upNoCheckpointsMs };
+    const [, upNoCheckpointsMs] = await onRenderedStack(noCheckpoints, count, `bench-up-nockpt-${count}-${round}`, (stack) => timed(() => stack.up()));
+    return { resources, upMs, upNoCheckpointsMs };
+}
+
+/** One preview of a new rendered stack: wall clock and the CPU of every process it ran. */
+interface PreviewSample {
+    readonly wallMs: number;
+    readonly cpuMs: number;
+}
+
+async function previewSample(sandbox: EngineSandbox, count: number, name: string): Promise<PreviewSample> {
+    return onRenderedStack(sandbox, count, name, async (stack) => {
+        const cpuBefore = childrenCpuMs();
+        const [, wallMs] = await timed(() => stack.preview());
+        return { wallMs, cpuMs: childrenCpuMs() - cpuBefore };
+    });
+}
+
+/** Medians per size of one way's previews. */
+type PreviewFigures = ReadonlyMap<number, PreviewSample>;
+
+/**
+ * What one more service costs a preview, from the medians: between 1 and 10 services and between
+ * 1 and 100, so the fixed cost (starting the CLI, the host, node, loading the program and the
+ * provider) drops out. The growth is the ratio of the two: 1 for a preview linear in the stack.
+ */
+interface PerService {
+    readonly wallAt10: number;
+    readonly wallAt100: number;
+    readonly cpuAt10: number;
+    readonly cpuAt100: number;
+}
+
+function perService(figures: PreviewFigures): PerService {
+    const at = (size: number): PreviewSample => figures.get(size) ?? { wallMs: Number.NaN, cpuMs: Number.NaN };
+    const marginal = (size: number, measure: keyof PreviewSample) => (at(size)[measure] - at(1)[measure]) / (size - 1);
+    return { wallAt10: marginal(10, "wallMs"), wallAt100: marginal(100, "wallMs"), cpuAt10: marginal(10, "cpuMs"), cpuAt100: marginal(100, "cpuMs") };
+}
+
+/** Previews every size in every way, `runs` rounds, interleaved (a change in the machine's load hits all alike); medians per way and size. */
+async function measurePreviews(sandbox: EngineSandbox, ways: readonly PreviewWay[], runs: number, attempt: number): Promise<PreviewFigures[]> {
+    const sandboxes = await Promise.all(ways.map((way) => withEnvironment(sandbox, way.env)));
+    const samples = ways.map(() => new Map<number, PreviewSample[]>(sizes.map((size) => [size, []])));
+    for (let round = 1; round <= runs; round++) {
+        for (const size of sizes) {
+            for (const [index, waySandbox] of sandboxes.entries()) {
+                samples[index]?.get(size)?.push(await previewSample(waySandbox, size, `bench-preview-${attempt}-${index}-${size}-${round}`));
+            }
+        }
+        console.error(`previews: round ${round}/${runs} done`);
+    }
+    return samples.map(
+        (bySize) =>
+            new Map(
+                [...bySize].map(([size, values]) => [
+                    size,
+                    { wallMs: median(values.map((value) => value.wallMs)), cpuMs: median(values.map((value) => value.cpuMs)) },
+                ]),
+            ),
+    );
+}
+
+function printPreviews(ways: readonly PreviewWay[], figures: readonly PreviewFigures[], runs: number): void {
+    console.log(
+        `Real pulumi preview of a new stack (renderYamlToDirectory, the local stack's settings, npm run bench's services, images by digest), median of ${runs}:`,
+    );
+    console.log(`  wall s (CPU s of every process) at 1 / 10 / 100 services; per service beyond 1, ms wall (CPU) at 10 and at 100; growth at 100 / at 10`);
+    for (const [index, way] of ways.entries()) {
+        const byWay = figures[index] ?? new Map<number, PreviewSample>();
+        const cells = sizes.map((size) => {
+            const sample = byWay.get(size);
+            return sample ? `${(sample.wallMs / 1000).toFixed(2)} (${(sample.cpuMs / 1000).toFixed(2)})` : "-";
+        });
+        const cost = perService(byWay);
+        console.log(
+            `  ${cells.join(" / ")};  ${cost.wallAt10.toFixed(1)} (${cost.cpuAt10.toFixed(1)}) / ${cost.wallAt100.toFixed(1)} (${cost.cpuAt100.toFixed(1)}) ms;  ` +
+                `growth ${(cost.wallAt100 / cost.wallAt10).toFixed(2)} wall, ${(cost.cpuAt100 / cost.cpuAt10).toFixed(2)} CPU  ${way.label}`,
+        );
+    }
+}
+
+/** --check: what one more service may cost the CI preview's CPU at 100 services, relative to 10. */
+const allowedGrowth = 1.2;
+
+/**
+ * --check: the CI way's CPU per service at 100 services over that at 10 must stay at or under
+ * {@link allowedGrowth}: a preview that grows faster than the stack (like the checkpoints
+ * serialized after every step, 1.8) fails. CPU, not the wall clock, because a shared machine's
+ * other work slows the wall clock unevenly; a ratio over the limit is measured again, up to 3
+ * times, and fails only if it stays over.
+ */
+async function checkGrowth(sandbox: EngineSandbox, runs: number): Promise<boolean> {
+    const growths: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+        const [figures = new Map<number, PreviewSample>()] = await measurePreviews(sandbox, [ciWay], runs, attempt);
+        printPreviews([ciWay], [figures], runs);
+        const cost = perService(figures);
+        const growth = cost.cpuAt100 / cost.cpuAt10;
+        growths.push(growth);
+        console.log(`CPU per service at 100 / at 10: ${growth.toFixed(2)} (limit ${allowedGrowth})`);
+        if (growth <= allowedGrowth) {
+            return true;
+        }
+        console.log(attempt < 3 ? "over the limit: measuring again" : "");
+    }
+    console.log(
+        `FAIL: a real preview's CPU per service grows with the stack in all ${growths.length} measurements (${growths.map((growth) => growth.toFixed(2)).join(", ")} > ${allowedGrowth})`,
+    );
+    return false;
 }
 
 /** Builds hello as the golden Dockerfile builds it and pushes it to the test cluster's registry; resolves with its digest reference. */
@@ -98,7 +247,7 @@ async function pushedHello(): Promise<string> {
     return reference;
 }
 
-async function clusterSample(sandbox: EngineSandbox, image: string, kubeconfig: string, round: number): Promise<Sample> {
+async function clusterSample(sandbox: EngineSandbox, image: string, kubeconfig: string, round: number): Promise<ClusterSample> {
     const name = `bench-cluster-${round}`;
     const config = committedStackConfig("dev");
     const hello = (config[`${projectName}:services`] as Record<string, unknown>).hello;
@@ -132,39 +281,48 @@ async function main(): Promise<void> {
     if (!Number.isInteger(runs) || runs < 1) {
         throw new Error(`--runs must be a positive integer, got ${args[runsIndex + 1]}`);
     }
+    const known = new Set(["--runs", "--no-cluster", "--previews-only", "--compare", "--check"]);
+    const unknown = args.filter((arg, index) => arg.startsWith("--") && !known.has(arg) && args[index - 1] !== "--runs");
+    if (unknown.length > 0) {
+        throw new Error(`unknown option ${unknown.join(" ")} (options: ${[...known].join(" ")})`);
+    }
+    const check = args.includes("--check");
+    const previewsOnly = check || args.includes("--previews-only");
     const kubeconfig = process.env.KUBECONFIG;
-    const onCluster = !args.includes("--no-cluster") && kubeconfig !== undefined && fs.existsSync(kubeconfig);
+    const onCluster = !previewsOnly && !args.includes("--no-cluster") && kubeconfig !== undefined && fs.existsSync(kubeconfig);
 
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "go-services-engine-bench-"));
     try {
         const sandbox = await openSandbox(directory);
+        if (check) {
+            if (!(await checkGrowth(sandbox, runs))) {
+                process.exitCode = 1;
+            }
+            return;
+        }
+        const ways = args.includes("--compare") ? comparedWays : [ciWay];
+        printPreviews(ways, await measurePreviews(sandbox, ways, runs, 0), runs);
+        if (previewsOnly) {
+            return;
+        }
+
         const noCheckpoints = await withEnvironment(sandbox, { PULUMI_SKIP_CHECKPOINTS: "true" });
-        const rendered = new Map<number, Sample[]>(sizes.map((size) => [size, []]));
+        const ups = new Map<number, UpSample[]>(sizes.map((size) => [size, []]));
         for (let round = 1; round <= runs; round++) {
             for (const size of sizes) {
-                rendered.get(size)?.push(await renderedSample(sandbox, noCheckpoints, size, round));
+                ups.get(size)?.push(await upSample(sandbox, noCheckpoints, size, round));
             }
-            console.error(`rendered: round ${round}/${runs} done`);
+            console.error(`up: round ${round}/${runs} done`);
         }
-        console.log(`Real pulumi preview and up (Automation API, the sandbox of scripts/engine), median of ${runs} runs, each on a new stack`);
-        console.log(`renderYamlToDirectory, the local stack's settings, the services of npm run bench, images given by digest:`);
-        console.log(`services  resources  preview s      up s  preview ms/service  up ms/service  up s, PULUMI_SKIP_CHECKPOINTS=true`);
-        const medians = new Map<number, { previewMs: number; upMs: number }>();
-        for (const [size, samples] of rendered) {
-            const previewMs = median(samples.map((sample) => sample.previewMs));
+        console.log(`Real pulumi up of a new stack (the same stacks), median of ${runs}:`);
+        console.log(`services  resources      up s  up s, PULUMI_SKIP_CHECKPOINTS=true`);
+        for (const [size, samples] of ups) {
             const upMs = median(samples.map((sample) => sample.upMs));
-            const upNoCheckpointsMs = median(samples.map((sample) => sample.upNoCheckpointsMs ?? Number.NaN));
-            medians.set(size, { previewMs, upMs });
+            const upNoCheckpointsMs = median(samples.map((sample) => sample.upNoCheckpointsMs));
             console.log(
-                `${String(size).padStart(8)}  ${String(samples[0]?.resources ?? 0).padStart(9)}  ${secondsText(previewMs)}  ${secondsText(upMs)}  ${(previewMs / size).toFixed(0).padStart(18)}  ${(upMs / size).toFixed(0).padStart(13)}  ${secondsText(upNoCheckpointsMs)}`,
+                `${String(size).padStart(8)}  ${String(samples[0]?.resources ?? 0).padStart(9)}  ${secondsText(upMs)}  ${secondsText(upNoCheckpointsMs)}`,
             );
         }
-        const at = (size: number) => medians.get(size) ?? { previewMs: Number.NaN, upMs: Number.NaN };
-        const marginal = (measure: "previewMs" | "upMs") => (at(100)[measure] - at(10)[measure]) / 90;
-        console.log(
-            `each service beyond 10 (100 vs 10 services): preview ${marginal("previewMs").toFixed(0)} ms, up ${marginal("upMs").toFixed(0)} ms; ` +
-                `fixed cost (1 service): preview ${secondsText(at(1).previewMs).trim()} s, up ${secondsText(at(1).upMs).trim()} s`,
-        );
 
         if (!onCluster) {
             console.log("on the test cluster: skipped (--no-cluster, or no cluster: run under scripts/cluster exec)");
@@ -174,12 +332,12 @@ async function main(): Promise<void> {
         await runChecked(["kubectl", "delete", "namespace", clusterNamespace, "--ignore-not-found", "--wait=true", "--timeout=10m"], { cwd: projectRoot });
         const image = await pushedHello();
         const kubeconfigText = fs.readFileSync(kubeconfig, "utf8");
-        const samples: Sample[] = [];
+        const samples: ClusterSample[] = [];
         for (let round = 1; round <= runs; round++) {
             samples.push(await clusterSample(sandbox, image, kubeconfigText, round));
             console.error(`cluster: round ${round}/${runs} done`);
         }
-        const figure = (measure: keyof Sample) => secondsText(median(samples.map((sample) => sample[measure] ?? Number.NaN))).trim();
+        const figure = (measure: keyof ClusterSample) => secondsText(median(samples.map((sample) => sample[measure]))).trim();
         console.log(`on the test cluster, 1 service (hello, dev's settings, ${samples[0]?.resources ?? 0} resources), median of ${runs}:`);
         console.log(
             `  preview ${figure("previewMs")} s, up ${figure("upMs")} s, up start to the Deployment Available ${figure("availableMs")} s, destroy ${figure("destroyMs")} s`,

@@ -11,6 +11,7 @@ import * as path from "path";
 import { EngineEvent, LocalWorkspace, OpType, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { parse } from "yaml";
 import { runChecked } from "./command";
+import { benchServices } from "./benchWorker";
 import { projectName, projectRoot } from "./evaluate";
 
 /** The organization of every stack on a self-managed (file) backend: `organization/<project>/<stack>`. */
@@ -216,4 +217,26 @@ export interface StateResource {
 export async function stateResources(stack: Stack): Promise<StateResource[]> {
     const exported = (await stack.exportStack()) as { deployment?: { resources?: StateResource[] } };
     return (exported.deployment?.resources ?? []).map(({ urn, type, inputs, outputs }) => ({ urn, type, inputs, outputs }));
+}
+
+/**
+ * The image every rendered service names. Rendering pulls nothing, so any well-formed digest
+ * reference does; this one names no real image.
+ */
+export const renderedImage = `localhost:5001/go-services/bench@sha256:${"0".repeat(64)}`;
+
+/** The version the rendered stacks' images are labelled with (`imageTag`). */
+export const renderedVersion = "0.1.0-engine";
+
+/**
+ * A stack of `count` services that renders YAML and touches no cluster: the local stack's
+ * settings with `npm run bench`'s services, each given {@link renderedImage} by digest, rendering
+ * into `rendered/<name>` of the project copy.
+ */
+export function renderedStackConfig(count: number, name: string): StackFileConfig {
+    const config = committedStackConfig("local");
+    const services = benchServices(count);
+    config[`${projectName}:services`] = services;
+    config[`${projectName}:kubernetes`] = { renderYamlToDirectory: `rendered/${name}` };
+    return withGivenImages(config, new Map(Object.keys(services).map((service) => [service, renderedImage])), renderedVersion);
 }

@@ -13,10 +13,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { benchServices } from "../../scripts/lib/benchWorker";
 import { runChecked } from "../../scripts/lib/command";
-import { committedStackConfig, createStack, EngineSandbox, openSandbox, StackFileConfig, withGivenImages } from "../../scripts/lib/engine";
-import { projectName, projectRoot } from "../../scripts/lib/evaluate";
+import { createStack, EngineSandbox, openSandbox, renderedStackConfig } from "../../scripts/lib/engine";
+import { projectRoot } from "../../scripts/lib/evaluate";
 import { readProgramRuntime } from "../../scripts/lib/programRuntime";
 import { parse } from "yaml";
 
@@ -28,16 +27,6 @@ const isProgramEntry = (arg: string): boolean => path.isAbsolute(arg) && arg.inc
 
 /** How long a preview may take to start the program on a busy machine. */
 const programStartMs = 3 * 60_000;
-
-/** A stack of one service with the local stack's settings, rendering YAML into the project copy; the image, by digest, is never pulled. */
-function renderedStack(name: string): StackFileConfig {
-    const config = committedStackConfig("local");
-    const services = benchServices(1);
-    config[`${projectName}:services`] = services;
-    config[`${projectName}:kubernetes`] = { renderYamlToDirectory: `rendered/${name}` };
-    const image = `localhost:5001/go-services/language-host@sha256:${"0".repeat(64)}`;
-    return withGivenImages(config, new Map(Object.keys(services).map((service) => [service, image])), "0.1.0-engine");
-}
 
 /** The repository's Pulumi.yaml `runtime.options`. */
 function runtimeOptions(): Record<string, unknown> {
@@ -94,7 +83,7 @@ describe("the Node.js language host under the real engine honours Pulumi.yaml's 
         assert.ok(sandbox, "the engine sandbox did not open");
         const runtime = readProgramRuntime(projectRoot);
         const projectDirectory = fs.realpathSync(sandbox.projectDirectory);
-        const stack = await createStack(sandbox, "language-host", renderedStack("language-host"));
+        const stack = await createStack(sandbox, "language-host", renderedStackConfig(1, "language-host"));
 
         // Watch /proc while the preview runs: the host (started by the launcher, in the project
         // folder) and the program's node it starts.
