@@ -135,12 +135,10 @@ interface PreviewSample {
     readonly cpuMs: number;
 }
 
-async function previewSample(sandbox: EngineSandbox, count: number, name: string): Promise<PreviewSample> {
-    return onRenderedStack(sandbox, count, name, async (stack) => {
-        const cpuBefore = childrenCpuMs();
-        const [, wallMs] = await timed(() => stack.preview());
-        return { wallMs, cpuMs: childrenCpuMs() - cpuBefore };
-    });
+async function previewSample(stack: Stack): Promise<PreviewSample> {
+    const cpuBefore = childrenCpuMs();
+    const [, wallMs] = await timed(() => stack.preview());
+    return { wallMs, cpuMs: childrenCpuMs() - cpuBefore };
 }
 
 /** Medians per size of one way's previews. */
@@ -173,29 +171,46 @@ async function measurePreviews(
     measuredSizes: readonly number[] = sizes,
 ): Promise<PreviewFigures[]> {
     const sandboxes = await Promise.all(ways.map((way) => withEnvironment(sandbox, way.env)));
-    const samples = ways.map(() => new Map<number, PreviewSample[]>(measuredSizes.map((size) => [size, []])));
-    for (let round = 1; round <= runs; round++) {
-        for (const size of measuredSizes) {
-            for (const [index, waySandbox] of sandboxes.entries()) {
-                samples[index]?.get(size)?.push(await previewSample(waySandbox, size, `bench-preview-${attempt}-${index}-${size}-${round}`));
-            }
-        }
-        console.error(`previews: round ${round}/${runs} done`);
+    // One stack per size, never deployed, so every preview is that of a new stack; each way
+    // previews it through its own workspace (its environment), on the same project copy and state.
+    const names = measuredSizes.map((size) => `bench-preview-${attempt}-${size}`);
+    for (const [index, size] of measuredSizes.entries()) {
+        await createStack(sandbox, names[index] ?? "", renderedStackConfig(size, names[index] ?? ""));
     }
-    return samples.map(
-        (bySize) =>
-            new Map(
-                [...bySize].map(([size, values]) => [
-                    size,
-                    { wallMs: median(values.map((value) => value.wallMs)), cpuMs: median(values.map((value) => value.cpuMs)) },
-                ]),
-            ),
-    );
+    try {
+        const stacks = await Promise.all(sandboxes.map((waySandbox) => Promise.all(names.map((name) => Stack.select(name, waySandbox.workspace)))));
+        const samples = ways.map(() => new Map<number, PreviewSample[]>(measuredSizes.map((size) => [size, []])));
+        for (let round = 1; round <= runs; round++) {
+            for (const [sizeIndex, size] of measuredSizes.entries()) {
+                for (const [wayIndex, wayStacks] of stacks.entries()) {
+                    const stack = wayStacks[sizeIndex];
+                    if (stack) {
+                        samples[wayIndex]?.get(size)?.push(await previewSample(stack));
+                    }
+                }
+            }
+            console.error(`previews: round ${round}/${runs} done`);
+        }
+        return samples.map(
+            (bySize) =>
+                new Map(
+                    [...bySize].map(([size, values]) => [
+                        size,
+                        { wallMs: median(values.map((value) => value.wallMs)), cpuMs: median(values.map((value) => value.cpuMs)) },
+                    ]),
+                ),
+        );
+    } finally {
+        for (const name of names) {
+            await sandbox.workspace.removeStack(name, { force: true });
+            fs.rmSync(path.join(sandbox.projectDirectory, "rendered", name), { recursive: true, force: true });
+        }
+    }
 }
 
 function printPreviews(ways: readonly PreviewWay[], figures: readonly PreviewFigures[], runs: number): void {
     console.log(
-        `Real pulumi preview of a new stack (renderYamlToDirectory, the local stack's settings, npm run bench's services, images by digest), median of ${runs}:`,
+        `Real pulumi preview of a never-deployed stack (renderYamlToDirectory, the local stack's settings, npm run bench's services, images by digest), median of ${runs}:`,
     );
     console.log(`  wall s (CPU s of every process) at 1 / 10 / 100 services; per service beyond 1, ms wall (CPU) at 10 and at 100; growth at 100 / at 10`);
     for (const [index, way] of ways.entries()) {
