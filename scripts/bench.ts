@@ -22,7 +22,7 @@ import * as ts from "typescript";
 import type { BenchSample, WorkerReport } from "./lib/benchWorker";
 import { runChecked } from "./lib/command";
 import { programNodeArguments, readProgramRuntime } from "./lib/programRuntime";
-import { median } from "./lib/stats";
+import { median, runsOption } from "./lib/stats";
 
 const allowedGrowth = 1.2;
 
@@ -197,11 +197,7 @@ async function compare(runs: number): Promise<void> {
 
 async function main(): Promise<void> {
     const args = process.argv.slice(2);
-    const runsIndex = args.indexOf("--runs");
-    const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 5;
-    if (!Number.isInteger(runs) || runs < 1) {
-        throw new Error(`--runs must be a positive integer, got ${args[runsIndex + 1]}`);
-    }
+    const runs = runsOption(args, 5);
     if (args.includes("--compare")) {
         await compare(runs);
     } else {

@@ -25,7 +25,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Stack } from "@pulumi/pulumi/automation";
+import { Stack, UpResult } from "@pulumi/pulumi/automation";
 import {
     EngineSandbox,
     committedStackConfig,
@@ -39,7 +39,7 @@ import {
 import { runChecked } from "./lib/command";
 import { watchAvailability } from "./lib/deploymentWatch";
 import { projectName, projectRoot } from "./lib/evaluate";
-import { median } from "./lib/stats";
+import { median, runsOption } from "./lib/stats";
 
 const sizes = [1, 10, 100] as const;
 
@@ -66,14 +66,19 @@ interface ClusterSample {
     readonly destroyMs: number;
 }
 
+/** The resources an update touched, from its summary (every kind of change counted). */
+function resourcesTouched(up: UpResult): number {
+    return Object.values(up.summary.resourceChanges ?? {}).reduce((sum, value) => sum + value, 0);
+}
+
 async function timed<T>(action: () => Promise<T>): Promise<[T, number]> {
     const started = Date.now();
     const result = await action();
     return [result, Date.now() - started];
 }
 
-/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux for every architecture it runs on here). */
-const ticksPerSecond = Number(process.env.GO_SERVICES_CLK_TCK ?? "100");
+/** Clock ticks per second of /proc's CPU times: USER_HZ, which Linux fixes at 100 for user space. */
+const ticksPerSecond = 100;
 
 /**
  * CPU milliseconds of this process's finished children and everything they waited for: the
@@ -123,7 +128,7 @@ async function onRenderedStack<T>(sandbox: EngineSandbox, count: number, name: s
 async function upSample(sandbox: EngineSandbox, noCheckpoints: EngineSandbox, count: number, round: number): Promise<UpSample> {
     const [resources, upMs] = await onRenderedStack(sandbox, count, `bench-up-${count}-${round}`, async (stack) => {
         const [up, ms] = await timed(() => stack.up());
-        return [Object.values(up.summary.resourceChanges ?? {}).reduce((sum, value) => sum + value, 0), ms] as const;
+        return [resourcesTouched(up), ms] as const;
     });
     const [, upNoCheckpointsMs] = await onRenderedStack(noCheckpoints, count, `bench-up-nockpt-${count}-${round}`, (stack) => timed(() => stack.up()));
     return { resources, upMs, upNoCheckpointsMs };
@@ -300,7 +305,7 @@ async function clusterSample(sandbox: EngineSandbox, image: string, kubeconfig: 
     }
     const upMs = Date.now() - started;
     const availableMs = Math.min(watch.availableAt() ?? Number.POSITIVE_INFINITY, started + upMs) - started;
-    const resources = Object.values(up.summary.resourceChanges ?? {}).reduce((sum, value) => sum + value, 0);
+    const resources = resourcesTouched(up);
     const [, destroyMs] = await timed(() => stack.destroy());
     await sandbox.workspace.removeStack(name);
     return { resources, previewMs, upMs, availableMs, destroyMs };
@@ -310,11 +315,7 @@ const secondsText = (ms: number): string => (ms / 1000).toFixed(1).padStart(8);
 
 async function main(): Promise<void> {
     const args = process.argv.slice(2);
-    const runsIndex = args.indexOf("--runs");
-    const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 3;
-    if (!Number.isInteger(runs) || runs < 1) {
-        throw new Error(`--runs must be a positive integer, got ${args[runsIndex + 1]}`);
-    }
+    const runs = runsOption(args, 3);
     const known = new Set(["--runs", "--no-cluster", "--previews-only", "--compare", "--check"]);
     const unknown = args.filter((arg, index) => arg.startsWith("--") && !known.has(arg) && args[index - 1] !== "--runs");
     if (unknown.length > 0) {

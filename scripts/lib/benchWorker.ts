@@ -7,6 +7,7 @@ import { performance } from "perf_hooks";
 import { program } from "../../components/program";
 import { ServiceDirectoryCheck } from "../../components/serviceSettings";
 import { evaluate, toRuntimeConfig } from "./evaluate";
+import { runsOption } from "./stats";
 
 /** The stack sizes measured, in services. */
 export const benchSizes = [1, 10, 100] as const;
@@ -58,11 +59,7 @@ async function timeOnce(services: number): Promise<BenchSample> {
 
 async function main(): Promise<void> {
     const loadMs = performance.now();
-    const runsIndex = process.argv.indexOf("--runs");
-    const runs = runsIndex >= 0 ? Number(process.argv[runsIndex + 1]) : 1;
-    if (!Number.isInteger(runs) || runs < 1) {
-        throw new Error(`--runs must be a positive integer, got ${process.argv[runsIndex + 1]}`);
-    }
+    const runs = runsOption(process.argv, 1);
     await timeOnce(10);
     const samples: BenchSample[] = [];
     for (const services of benchSizes) {

@@ -14,6 +14,8 @@ export interface ProgramRuntime {
     readonly typescript: boolean;
     /** `runtime.options.nodeargs`, split on whitespace as the language host splits it. */
     readonly nodeArgs: readonly string[];
+    /** `runtime.options` as written (none: empty), for what must see each option as it stands. */
+    readonly options: Readonly<Record<string, unknown>>;
 }
 
 /** Reads `runtime.options` from `<root>/Pulumi.yaml`. */
@@ -27,7 +29,7 @@ export function readProgramRuntime(root: string): ProgramRuntime {
     if (typeof typescript !== "boolean" || typeof nodeargs !== "string") {
         throw new Error(`${file}: runtime.options.typescript must be a boolean and runtime.options.nodeargs a string`);
     }
-    return { typescript, nodeArgs: nodeargs.split(/\s+/).filter((arg) => arg !== "") };
+    return { typescript, nodeArgs: nodeargs.split(/\s+/).filter((arg) => arg !== ""), options: options ?? {} };
 }
 
 /**

@@ -18,3 +18,16 @@ export function median(values: readonly number[]): number {
     const middle = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
+
+/**
+ * The number of measured runs a benchmark takes: `--runs N` among its arguments, or
+ * `defaultRuns`; anything but a positive integer is refused.
+ */
+export function runsOption(args: readonly string[], defaultRuns: number): number {
+    const index = args.indexOf("--runs");
+    const runs = index >= 0 ? Number(args[index + 1]) : defaultRuns;
+    if (!Number.isInteger(runs) || runs < 1) {
+        throw new Error(`--runs must be a positive integer, got ${args[index + 1]}`);
+    }
+    return runs;
+}

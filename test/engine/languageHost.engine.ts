@@ -17,7 +17,6 @@ import { runChecked } from "../../scripts/lib/command";
 import { createStack, EngineSandbox, openSandbox, renderedStackConfig } from "../../scripts/lib/engine";
 import { projectRoot } from "../../scripts/lib/evaluate";
 import { readProgramRuntime } from "../../scripts/lib/programRuntime";
-import { parse } from "yaml";
 
 /** The SDK's entry point, which the host resolves (`node -e ...`, also matched by name) and then runs the program with. */
 const programEntry = "@pulumi/pulumi/cmd/run";
@@ -27,12 +26,6 @@ const isProgramEntry = (arg: string): boolean => path.isAbsolute(arg) && arg.inc
 
 /** How long a preview may take to start the program on a busy machine. */
 const programStartMs = 3 * 60_000;
-
-/** The repository's Pulumi.yaml `runtime.options`. */
-function runtimeOptions(): Record<string, unknown> {
-    const project = parse(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { runtime?: { options?: Record<string, unknown> } };
-    return project.runtime?.options ?? {};
-}
 
 /** A running process as /proc shows it. */
 interface ProcessView {
@@ -112,7 +105,7 @@ describe("the Node.js language host under the real engine honours Pulumi.yaml's 
         // How: the CLI started the launcher in the project folder, which gave the host the
         // options as flags, each one argument, before the engine address.
         assert.ok(host, `no pulumi-language-nodejs-host ran in ${projectDirectory} before the program started`);
-        const options = runtimeOptions();
+        const options = runtime.options;
         const flags = (["typescript", "tsconfig", "nodeargs"] as const).flatMap((key) => {
             const value = options[key];
             return value === undefined ? [] : [`-${key}=${typeof value === "string" ? value : JSON.stringify(value)}`];
