@@ -35,7 +35,7 @@ export function buildPodDisruptionBudget(
 /** The HorizontalPodAutoscaler (autoscaling/v2), or `undefined` when autoscaling is off. */
 export function buildHorizontalPodAutoscaler(
     identity: ServiceIdentity,
-    settings: Pick<ResolvedSettings, "autoscaling">,
+    settings: Pick<ResolvedSettings, "autoscaling"> & { rollout: Pick<ResolvedSettings["rollout"], "strategy"> },
 ): types.input.autoscaling.v2.HorizontalPodAutoscaler | undefined {
     const autoscaling = settings.autoscaling;
     if (!autoscaling) {
@@ -50,7 +50,11 @@ export function buildHorizontalPodAutoscaler(
         kind: "HorizontalPodAutoscaler",
         metadata: { name: identity.name, namespace: identity.namespace, labels: recommendedLabels(identity) },
         spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: identity.name },
+            // Argo Rollouts' Rollout has the scale subresource the autoscaler drives, as a Deployment does.
+            scaleTargetRef:
+                settings.rollout.strategy === "canary"
+                    ? { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: identity.name }
+                    : { apiVersion: "apps/v1", kind: "Deployment", name: identity.name },
             minReplicas: autoscaling.minReplicas,
             maxReplicas: autoscaling.maxReplicas,
             metrics: [

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkKubernetesConnection, checkNamespace, KubernetesConnection } from "./environmentSettings";
 import { Promotion, resolvePromotion } from "./promotion";
+import { resolveCanaryRelease } from "./rolloutStrategy";
 import { checkServiceName, defaultPort, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
 import { resolveStackSettings, StackSettings, stackSettingKeys } from "./stackSettings";
 import { closestKey, hiddenSecret, isPlainObject, joinPath, PlainObject, Problems } from "./validation";
@@ -158,7 +159,17 @@ export function readStackConfig(values: ConfigValues, context: { project: string
             continue;
         }
         const raw = services?.[name] ?? {};
-        if (resolveServiceSettings(raw, path, { name, servicePorts, directories: context.directories, promotedFrom }, problems)) {
+        const settings = resolveServiceSettings(raw, path, { name, servicePorts, directories: context.directories, promotedFrom }, problems);
+        if (settings) {
+            if (stack) {
+                resolveCanaryRelease(
+                    settings.rollout,
+                    stack.monitoring,
+                    settings.alerts,
+                    { service: path, monitoring: joinPath(root, "monitoring") },
+                    problems,
+                );
+            }
             checked.push({ name, settings: raw });
         }
     }

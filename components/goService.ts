@@ -16,7 +16,9 @@ import { ImageDestination, ServiceImage } from "./serviceImage";
 import { checkServiceName, ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings, serviceSettingKeys } from "./serviceSettings";
 import { platformNodes, releaseCommit, ResolvedStackSettings, resolveStackSettings, StackSettings } from "./stackSettings";
 import { joinPath, Problems, repositoryOf } from "./validation";
-import { buildDeployment } from "./workload";
+import { buildAnalysisTemplate, buildRollout } from "./canary";
+import { CanaryRelease, resolveCanaryRelease } from "./rolloutStrategy";
+import { buildDeployment, WorkloadSpec } from "./workload";
 
 /**
  * Arguments of {@link GoService}: the service's own settings plus the stack's shared ones.
@@ -41,6 +43,8 @@ export interface GoServicePlan {
     /** The version: the image tag built, or the one a given image was built as. */
     tag: string;
     commit: string;
+    /** Set with `rollout.strategy: canary`. */
+    canary?: CanaryRelease;
 }
 
 /**
@@ -55,6 +59,16 @@ export function planGoService(name: string, args: GoServiceArgs, context: { stac
     const settingsInput = Object.fromEntries(serviceSettingKeys.filter((key) => args[key] !== undefined).map((key) => [key, args[key]]));
     const directories = args.directories ?? localServiceDirectories;
     const settings = resolveServiceSettings(settingsInput, subject, { name, servicePorts: args.servicePorts, directories }, problems);
+    const canary =
+        stack && settings
+            ? resolveCanaryRelease(
+                  settings.rollout,
+                  stack.monitoring,
+                  settings.alerts,
+                  { service: subject, monitoring: `${subject} stack.monitoring` },
+                  problems,
+              )
+            : undefined;
     const resolved = stack && settings ? { stack, settings } : undefined;
     const { stack: stackSettings, settings: serviceSettings } = problems.valueOrThrow(subject, resolved);
     const tag = serviceSettings.imageTag ?? stackSettings.imageTag;
@@ -82,6 +96,7 @@ export function planGoService(name: string, args: GoServiceArgs, context: { stac
         stack: stackSettings,
         tag: version,
         commit: releaseCommit(stackSettings, version),
+        ...(canary ? { canary } : {}),
     };
 }
 
@@ -97,8 +112,10 @@ export class GoService extends pulumi.ComponentResource {
     public readonly dnsName: pulumi.Output<string>;
     /** Port of the Service. */
     public readonly port: pulumi.Output<number>;
-    /** The Deployment. */
-    public readonly deployment: k8s.apps.v1.Deployment;
+    /** The Deployment; undefined with `rollout.strategy: canary`, which runs the pods through {@link rollout}. */
+    public readonly deployment?: k8s.apps.v1.Deployment;
+    /** The Argo Rollouts Rollout, with `rollout.strategy: canary`. */
+    public readonly rollout?: k8s.apiextensions.CustomResource;
     /** What the component was built from, after defaults. */
     public readonly plan: GoServicePlan;
 
@@ -141,14 +158,24 @@ export class GoService extends pulumi.ComponentResource {
         new k8s.core.v1.ServiceAccount(name, buildServiceAccount(identity, settings), k8sOpts);
         const secretEnv = this.secretEnv(name, identity, settings, args.secretEnv ?? {}, k8sOpts);
         const platform = platformNodes[stack.platform];
-        this.deployment = new k8s.apps.v1.Deployment(
-            name,
-            buildDeployment({ identity, settings, platform, image: this.imageRef, secretEnv, monitoring: stack.monitoring.mode }),
-            {
+        const workload: WorkloadSpec = { identity, settings, platform, image: this.imageRef, secretEnv, monitoring: stack.monitoring.mode };
+        const canary = plan.canary;
+        if (canary) {
+            const analysis = new k8s.apiextensions.CustomResource(
+                name,
+                buildAnalysisTemplate(identity, canary.canary, canary.thresholds, canary.prometheusUrl),
+                k8sOpts,
+            );
+            this.rollout = new k8s.apiextensions.CustomResource(name, buildRollout({ ...workload, canary: canary.canary }), {
+                ...k8sOpts,
+                dependsOn: [environment.namespaceResource, analysis],
+            });
+        } else {
+            this.deployment = new k8s.apps.v1.Deployment(name, buildDeployment(workload), {
                 ...k8sOpts,
                 customTimeouts: { create: settings.rollout.timeout, update: settings.rollout.timeout },
-            },
-        );
+            });
+        }
         new k8s.core.v1.Service(name, buildService(identity, settings, stack.monitoring), k8sOpts);
         new k8s.networking.v1.NetworkPolicy(name, buildNetworkPolicy(identity, settings, stack.monitoring), k8sOpts);
         const pdb = buildPodDisruptionBudget(identity, settings);

@@ -95,7 +95,7 @@ export function runbookUrl(template: string, alert: string): string {
 }
 
 /** A number as PromQL and people read it: 0.05, not 5e-2. */
-function decimal(value: number): string {
+export function decimal(value: number): string {
     return value.toString().includes("e") ? value.toFixed(12).replace(/0+$/, "") : value.toString();
 }
 

@@ -4,6 +4,7 @@
  * thresholds, which a service may override with its own `alerts`. Checked here, before any
  * resource is registered, like every other setting.
  */
+import { resolvePrometheusUrl } from "./rolloutStrategy";
 import { checkBoolean, checkDnsLabel, checkList, checkObject, checkOneOf, isPlainObject, joinPath, Problems } from "./validation";
 
 /** The metrics port unless a service's `metricsPort` says otherwise: the platform's default METRICS_PORT. */
@@ -98,6 +99,12 @@ export interface MonitoringSettings {
     alerts?: AlertThresholds;
     /** The Grafana dashboards. */
     dashboard?: DashboardSettings;
+    /**
+     * The Prometheus the canary analyses query (`/api/v1/query`), as Argo Rollouts' controller
+     * reaches it, e.g. `http://prometheus-operated.monitoring.svc:9090`. Required when a service
+     * uses `rollout.strategy: canary`. Declared in components/rolloutStrategy.ts.
+     */
+    prometheusUrl?: string;
 }
 
 /** Monitoring settings after checking and defaults. */
@@ -110,10 +117,20 @@ export interface ResolvedMonitoring {
     runbookUrl?: string;
     alerts: ResolvedAlertThresholds;
     dashboard: { enabled: boolean; namespace?: string; labels: Record<string, string> };
+    prometheusUrl?: string;
 }
 
 /** The keys of {@link MonitoringSettings}. */
-export const monitoringSettingKeys = ["mode", "prometheusSelector", "namespaces", "scrapeInterval", "runbookUrl", "alerts", "dashboard"] as const;
+export const monitoringSettingKeys = [
+    "mode",
+    "prometheusSelector",
+    "namespaces",
+    "scrapeInterval",
+    "runbookUrl",
+    "alerts",
+    "dashboard",
+    "prometheusUrl",
+] as const;
 
 /** The settings of a stack that says nothing about monitoring. */
 export const defaultMonitoring: ResolvedMonitoring = {
@@ -289,6 +306,7 @@ export function resolveMonitoring(raw: unknown, path: string, problems: Problems
     }
     const alerts = resolveAlertThresholds(input.alerts, at("alerts"), problems);
     const dashboard = resolveDashboard(input.dashboard, at("dashboard"), problems);
+    const prometheusUrl = resolvePrometheusUrl(input.prometheusUrl, at("prometheusUrl"), problems);
     if (problems.count > before || !prometheusSelector || !namespaces || !alerts || !dashboard) {
         return undefined;
     }
@@ -300,6 +318,7 @@ export function resolveMonitoring(raw: unknown, path: string, problems: Problems
         ...(typeof runbookUrl === "string" ? { runbookUrl } : {}),
         alerts: { ...defaultAlertThresholds, ...alerts },
         dashboard,
+        ...(prometheusUrl === undefined ? {} : { prometheusUrl }),
     };
 }
 

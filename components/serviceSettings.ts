@@ -5,6 +5,7 @@
  * names the same key a user wrote.
  */
 import { instanceName } from "./labels";
+import { ResolvedCanary, resolveRolloutStrategy, RolloutStrategy, RolloutStrategySettings, rolloutStrategyKeys } from "./rolloutStrategy";
 import { compareQuantities, parseQuantity } from "./quantity";
 import { AlertThresholds, defaultMetricsPort, resolveAlertThresholds } from "./monitoringSettings";
 import { defaultPreset, PresetName, presetNames, ResourceAmounts, ResourceRequirements, resourcePresets } from "./presets";
@@ -167,9 +168,9 @@ export interface ServiceSettings<TSecret = unknown> {
         progressDeadlineSeconds?: number;
         /** Old ReplicaSets kept for rollback. Default 5. */
         revisionHistoryLimit?: number;
-        /** How long Pulumi waits for the Deployment to become ready, e.g. "10m". Default "10m". */
+        /** How long Pulumi waits for the Deployment to become ready (with canary: fully promoted), e.g. "10m". Default "10m". */
         timeout?: string;
-    };
+    } & RolloutStrategySettings;
     /** Alert thresholds of this service, over the stack's `monitoring.alerts`. Default: the stack's. */
     alerts?: AlertThresholds;
     /** The app.kubernetes.io/component label. Default "server". */
@@ -215,7 +216,16 @@ export interface ResolvedSettings {
         automountServiceAccountToken: boolean;
         seccompProfile: { type: "RuntimeDefault" } | { type: "Localhost"; localhostProfile: string };
     };
-    rollout: { maxSurge: number; minReadySeconds: number; progressDeadlineSeconds: number; revisionHistoryLimit: number; timeout: string };
+    rollout: {
+        maxSurge: number;
+        minReadySeconds: number;
+        progressDeadlineSeconds: number;
+        revisionHistoryLimit: number;
+        timeout: string;
+        strategy: RolloutStrategy;
+        /** Set when strategy is canary. */
+        canary?: ResolvedCanary;
+    };
     /** The thresholds this service sets itself; the stack's fill in the rest. */
     alerts: AlertThresholds;
     component: string;
@@ -792,7 +802,12 @@ function resolveSecurity(value: unknown, path: string, problems: Problems): Reso
 }
 
 function resolveRollout(value: unknown, path: string, problems: Problems): ResolvedSettings["rollout"] | undefined {
-    const input = checkObject(value ?? {}, path, ["maxSurge", "minReadySeconds", "progressDeadlineSeconds", "revisionHistoryLimit", "timeout"], problems);
+    const input = checkObject(
+        value ?? {},
+        path,
+        ["maxSurge", "minReadySeconds", "progressDeadlineSeconds", "revisionHistoryLimit", "timeout", ...rolloutStrategyKeys],
+        problems,
+    );
     if (!input) {
         return undefined;
     }
@@ -802,6 +817,7 @@ function resolveRollout(value: unknown, path: string, problems: Problems): Resol
     if (progressDeadlineSeconds <= minReadySeconds) {
         problems.add(at("progressDeadlineSeconds"), progressDeadlineSeconds, `must be more than minReadySeconds (${minReadySeconds})`);
     }
+    const strategy = resolveRolloutStrategy({ strategy: input.strategy, canary: input.canary }, path, problems);
     const timeout = input.timeout ?? "10m";
     const timeoutIsDuration = typeof timeout === "string" && /^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/.test(timeout);
     if (!timeoutIsDuration) {
@@ -813,5 +829,6 @@ function resolveRollout(value: unknown, path: string, problems: Problems): Resol
         progressDeadlineSeconds,
         revisionHistoryLimit: optionalInteger(input.revisionHistoryLimit, at("revisionHistoryLimit"), 0, 50, 5, problems),
         timeout: timeoutIsDuration ? timeout : "10m",
+        ...(strategy ?? { strategy: "rolling" }),
     };
 }

@@ -155,14 +155,28 @@ export function minimumReplicas(settings: Pick<ResolvedSettings, "autoscaling" |
     return settings.autoscaling ? settings.autoscaling.minReplicas : settings.replicas;
 }
 
+/** The pod template: the labels, annotations and hardened pod spec every workload kind of a service runs. */
+export function buildPodTemplate(spec: WorkloadSpec): types.input.core.v1.PodTemplateSpec {
+    const { settings, identity } = spec;
+    return {
+        metadata: {
+            labels: recommendedLabels(identity),
+            annotations: {
+                "kubectl.kubernetes.io/default-container": identity.name,
+                ...(spec.monitoring === "annotations" ? scrapeAnnotations(settings.metricsPort) : {}),
+            },
+        },
+        spec: buildPodSpec(spec),
+    };
+}
+
 /** The Deployment. With autoscaling, `replicas` is left to the HorizontalPodAutoscaler. */
 export function buildDeployment(spec: WorkloadSpec): Deployment {
     const { settings, identity } = spec;
-    const labels = recommendedLabels(identity);
     return {
         apiVersion: "apps/v1",
         kind: "Deployment",
-        metadata: { name: identity.name, namespace: identity.namespace, labels },
+        metadata: { name: identity.name, namespace: identity.namespace, labels: recommendedLabels(identity) },
         spec: {
             ...(settings.autoscaling ? {} : { replicas: settings.replicas }),
             selector: { matchLabels: selectorLabels(identity) },
@@ -170,16 +184,7 @@ export function buildDeployment(spec: WorkloadSpec): Deployment {
             minReadySeconds: settings.rollout.minReadySeconds,
             progressDeadlineSeconds: settings.rollout.progressDeadlineSeconds,
             revisionHistoryLimit: settings.rollout.revisionHistoryLimit,
-            template: {
-                metadata: {
-                    labels,
-                    annotations: {
-                        "kubectl.kubernetes.io/default-container": identity.name,
-                        ...(spec.monitoring === "annotations" ? scrapeAnnotations(settings.metricsPort) : {}),
-                    },
-                },
-                spec: buildPodSpec(spec),
-            },
+            template: buildPodTemplate(spec),
         },
     };
 }

@@ -1,6 +1,7 @@
-// Stack rules: every Deployment comes with the objects that make it reachable, isolated and
-// safe to disrupt: a Service, a NetworkPolicy and, above one replica, a PodDisruptionBudget, each
-// in the Deployment's namespace and selecting its pods. These run on the stack's outputs.
+// Stack rules: every Deployment (and every Argo Rollouts Rollout, which a canary service runs in
+// its place) comes with the objects that make it reachable, isolated and safe to disrupt: a
+// Service, a NetworkPolicy and, above one replica, a PodDisruptionBudget, each in the workload's
+// namespace and selecting its pods. These run on the stack's outputs.
 
 import { type LabelSelector, namespaceOf, type ObjectMeta, selectorMatches, type WorkloadProps, WORKLOAD_TYPES } from "./kubernetes";
 import { integerOption } from "./options";
@@ -39,9 +40,17 @@ interface AutoscalerProps {
     spec?: { minReplicas?: number; scaleTargetRef?: { apiVersion?: string; kind?: string; name?: string } };
 }
 
-/** What the rules need to know of a Deployment. */
+/** The workloads whose companions the rules require, with the scaleTargetRef an autoscaler names each by. */
+const SCALED_WORKLOADS: Readonly<Record<string, { kind: string; apiVersion: string }>> = {
+    [WORKLOAD_TYPES.deployment]: { kind: "Deployment", apiVersion: "apps/v1" },
+    [WORKLOAD_TYPES.rollout]: { kind: "Rollout", apiVersion: "argoproj.io/v1alpha1" },
+};
+
+/** What the rules need to know of a Deployment (or Rollout). */
 interface DeploymentView {
     readonly resource: PolicyResourceView;
+    /** Its kind and API version, as a scaleTargetRef names them. */
+    readonly target: { kind: string; apiVersion: string };
     readonly name: string;
     readonly namespace: string;
     readonly podLabels: Readonly<Record<string, string>>;
@@ -49,26 +58,29 @@ interface DeploymentView {
     readonly label: string;
 }
 
-/** The stack's Deployments; one whose namespace or pod labels are unknown during preview is left out. */
+/** The stack's Deployments and Rollouts; one whose namespace or pod labels are unknown during preview is left out. */
 function deploymentsOf(resources: readonly PolicyResourceView[]): DeploymentView[] {
-    return resources
-        .filter((resource) => resource.type === WORKLOAD_TYPES.deployment)
-        .flatMap((resource) => {
-            const view = known((): DeploymentView => {
-                const props = resource.props as WorkloadProps;
-                const name = props.metadata?.name ?? resource.name;
-                const namespace = namespaceOf(props.metadata);
-                const podLabels = { ...(props.spec?.template?.metadata?.labels ?? {}) };
-                return {
-                    resource,
-                    name,
-                    namespace,
-                    podLabels,
-                    label: `Deployment ${JSON.stringify(name)} in namespace ${JSON.stringify(namespace)} (pod labels ${JSON.stringify(podLabels)})`,
-                };
-            });
-            return view === UNKNOWN ? [] : [view];
+    return resources.flatMap((resource) => {
+        const target = SCALED_WORKLOADS[resource.type];
+        if (target === undefined) {
+            return [];
+        }
+        const view = known((): DeploymentView => {
+            const props = resource.props as WorkloadProps;
+            const name = props.metadata?.name ?? resource.name;
+            const namespace = namespaceOf(props.metadata);
+            const podLabels = { ...(props.spec?.template?.metadata?.labels ?? {}) };
+            return {
+                resource,
+                target,
+                name,
+                namespace,
+                podLabels,
+                label: `${target.kind} ${JSON.stringify(name)} in namespace ${JSON.stringify(namespace)} (pod labels ${JSON.stringify(podLabels)})`,
+            };
         });
+        return view === UNKNOWN ? [] : [view];
+    });
 }
 
 /**
@@ -141,9 +153,9 @@ function replicaFloor(deployment: DeploymentView, resources: readonly PolicyReso
                 const target = props.spec?.scaleTargetRef;
                 const targetsDeployment =
                     namespaceOf(props.metadata) === deployment.namespace &&
-                    target?.kind === "Deployment" &&
+                    target?.kind === deployment.target.kind &&
                     target.name === deployment.name &&
-                    (target.apiVersion ?? "apps/v1") === "apps/v1";
+                    (target.apiVersion ?? deployment.target.apiVersion) === deployment.target.apiVersion;
                 return targetsDeployment ? (props.spec?.minReplicas ?? 1) : 0;
             }),
         );

@@ -129,6 +129,8 @@ export const WORKLOAD_TYPES = {
     job: "kubernetes:batch/v1:Job",
     cronJob: "kubernetes:batch/v1:CronJob",
     pod: "kubernetes:core/v1:Pod",
+    /** Argo Rollouts' Rollout, which a canary service runs in place of a Deployment: its pod template is judged the same way. */
+    rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
 } as const;
 
 /** A pod spec found in a workload, with the paths that name its fields in messages. */
@@ -146,8 +148,8 @@ export interface PodView {
 }
 
 /**
- * Finds the pod spec of a workload: `spec.template` for Deployments, StatefulSets, DaemonSets and
- * Jobs, `spec.jobTemplate.spec.template` for CronJobs, the object itself for Pods. Returns
+ * Finds the pod spec of a workload: `spec.template` for Deployments, StatefulSets, DaemonSets,
+ * Jobs and Argo Rollouts' Rollouts, `spec.jobTemplate.spec.template` for CronJobs, the object itself for Pods. Returns
  * `undefined` for other types and for workloads without a pod spec.
  */
 export function podOf(type: string, props: WorkloadProps): PodView | undefined {
@@ -166,6 +168,7 @@ function podTemplateAndPath(type: string, props: WorkloadProps): [PodTemplate | 
         case WORKLOAD_TYPES.statefulSet:
         case WORKLOAD_TYPES.daemonSet:
         case WORKLOAD_TYPES.job:
+        case WORKLOAD_TYPES.rollout:
             return [props.spec?.template, "spec.template"];
         case WORKLOAD_TYPES.cronJob:
             return [props.spec?.jobTemplate?.spec?.template, "spec.jobTemplate.spec.template"];

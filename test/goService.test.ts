@@ -17,7 +17,13 @@ function deploy(args: ServiceArgs = {}, options: { preview?: boolean } = {}): Pr
         program: () => {
             const environment = new KubernetesEnvironment("cluster", { namespace: "apps" });
             const service = new GoService("hello", { stack: { imageTag: "v1.2.3" }, ...args, environment, directories: everyDirectoryExists });
-            return { deploymentUrn: service.deployment.urn, image: service.imageRef, dns: service.dnsName, port: service.port, repo: service.repositoryUrl };
+            return {
+                deploymentUrn: (service.deployment ?? service.rollout)?.urn,
+                image: service.imageRef,
+                dns: service.dnsName,
+                port: service.port,
+                repo: service.repositoryUrl,
+            };
         },
     });
 }
@@ -238,5 +244,61 @@ describe("composing services from components/index.ts", () => {
         });
         assert.strictEqual(resourcesOfType(evaluation, "kubernetes:apps/v1:Deployment").length, 2);
         assert.strictEqual(resourcesOfType(evaluation, "kubernetes:core/v1:Namespace").length, 1);
+    });
+});
+
+describe("GoService with rollout.strategy canary", () => {
+    const monitoring = { prometheusUrl: "http://prometheus.monitoring.svc:9090" };
+    const canary = (args: ServiceArgs = {}) =>
+        deploy({ stack: { imageTag: "v1.2.3", monitoring }, rollout: { strategy: "canary" }, autoscaling: { minReplicas: 2, maxReplicas: 4 }, ...args });
+
+    it("declares a Rollout and its AnalysisTemplate in place of the Deployment, with the same companions", async () => {
+        const evaluation = await canary();
+        assert.strictEqual(resourcesOfType(evaluation, "kubernetes:apps/v1:Deployment").length, 0);
+        const rollout = resource(evaluation, "kubernetes:argoproj.io/v1alpha1:Rollout", "hello");
+        const template = resource(evaluation, "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate", "hello");
+        assert.match(String(evaluation.outputs.deploymentUrn), /GoService\$kubernetes:argoproj\.io\/v1alpha1:Rollout::hello$/);
+        for (const type of [
+            "kubernetes:core/v1:ServiceAccount",
+            "kubernetes:core/v1:Service",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "kubernetes:policy/v1:PodDisruptionBudget",
+        ]) {
+            assert.strictEqual(resourcesOfType(evaluation, type).length, 1, type);
+        }
+        const hpa = resource(evaluation, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "hello").inputs;
+        assert.deepStrictEqual(at(hpa, "spec", "scaleTargetRef"), { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: "hello" });
+        const image = at(rollout.inputs, "spec", "template", "spec", "containers", 0, "image");
+        const repositoryUrl = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello";
+        assert.strictEqual(image, `${repositoryUrl}@${mockDigest(`${repositoryUrl}:v1.2.3`)}`, "the Rollout runs the image by digest");
+        assert.strictEqual(at(template.inputs, "spec", "metrics", 0, "provider", "prometheus", "address"), monitoring.prometheusUrl);
+    });
+
+    it("judges the canary by the service's own alert thresholds unless the canary overrides them", async () => {
+        const own = await canary({ alerts: { errorRatio: 0.02 } });
+        const metrics = at(resource(own, "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate", "hello").inputs, "spec", "metrics") as {
+            failureCondition: string;
+        }[];
+        assert.deepStrictEqual(
+            metrics.map((metric) => metric.failureCondition),
+            ["result[0] > 0.02", "result[0] > 0.5"],
+        );
+        const overridden = await canary({ alerts: { errorRatio: 0.02 }, rollout: { strategy: "canary", canary: { analysis: { errorRatio: 0.1 } } } });
+        assert.strictEqual(
+            at(resource(overridden, "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate", "hello").inputs, "spec", "metrics", 0, "failureCondition"),
+            "result[0] > 0.1",
+        );
+    });
+
+    it("refuses a canary without the stack's Prometheus before registering anything", async () => {
+        await assert.rejects(deploy({ rollout: { strategy: "canary" } }), (failure: unknown) => {
+            assert.ok(failure instanceof EvaluationFailure);
+            assert.match(failure.message, /GoService "hello" stack\.monitoring\.prometheusUrl.*is required by GoService "hello"\.rollout\.strategy canary/s);
+            assert.deepStrictEqual(
+                failure.resources.filter((r) => r.type === "go-services:index:GoService" || r.type.startsWith("kubernetes:argoproj.io")),
+                [],
+            );
+            return true;
+        });
     });
 });

@@ -3,6 +3,8 @@
  * file per object, deterministic names and key order) and a summary of the cloud
  * resources. Also validates each object against the Kubernetes OpenAPI schema.
  */
+import { AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
+import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
@@ -77,18 +79,23 @@ export function sortKeys(value: unknown): unknown {
     return value;
 }
 
-/** Apply order: what others depend on first (kubectl apply -f applies a directory in name order). */
-const kindOrder = [
-    "Namespace",
-    "ServiceAccount",
-    "Secret",
-    "ConfigMap",
-    "Service",
-    "NetworkPolicy",
-    "Deployment",
-    "PodDisruptionBudget",
-    "HorizontalPodAutoscaler",
-];
+/**
+ * Apply order: what others depend on first (kubectl apply -f applies a directory in name order).
+ * A Rollout takes a Deployment's place and needs its AnalysisTemplate before its first analysis.
+ */
+const kindOrder: Readonly<Record<string, number>> = {
+    Namespace: 0,
+    ServiceAccount: 10,
+    Secret: 20,
+    ConfigMap: 30,
+    Service: 40,
+    NetworkPolicy: 50,
+    AnalysisTemplate: 55,
+    Deployment: 60,
+    Rollout: 60,
+    PodDisruptionBudget: 70,
+    HorizontalPodAutoscaler: 80,
+};
 
 /** The Kubernetes objects the program declared (not the provider), secrets redacted, keys sorted. */
 export function kubernetesObjects(evaluation: Evaluation): KubernetesObject[] {
@@ -100,8 +107,7 @@ export function kubernetesObjects(evaluation: Evaluation): KubernetesObject[] {
 
 /** A deterministic file name: apply order, kind, namespace and name. */
 export function manifestFileName(object: KubernetesObject): string {
-    const index = kindOrder.indexOf(object.kind);
-    const order = String(index < 0 ? 99 : index * 10).padStart(2, "0");
+    const order = String(kindOrder[object.kind] ?? 99).padStart(2, "0");
     const scope = object.metadata.namespace ? `${object.metadata.namespace}.` : "";
     return `${order}-${object.kind.toLowerCase()}-${scope}${object.metadata.name ?? "unnamed"}.yaml`;
 }
@@ -175,6 +181,8 @@ const models: Readonly<Record<string, Model>> = {
     "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
     "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
     "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
+    "argoproj.io/v1alpha1/Rollout": Rollout,
+    "argoproj.io/v1alpha1/AnalysisTemplate": AnalysisTemplate,
 };
 
 /**

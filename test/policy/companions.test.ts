@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import { COMPANION_TYPES } from "../../policy/companions";
 import type { PolicyResourceView } from "../../policy/rule";
-import { companionsOf, compliantPodSpec, deployment, resource, stackViolations, UNKNOWN_VALUE } from "./fixtures";
+import { WORKLOAD_TYPES } from "../../policy/kubernetes";
+import { companionsOf, compliantPodSpec, deployment, resource, stackViolations, UNKNOWN_VALUE, workload } from "./fixtures";
 
 const HELLO = 'Deployment "hello" in namespace "apps" (pod labels {"app":"hello"})';
 
@@ -116,5 +117,31 @@ describe("policy/companions", () => {
         const messages = stackViolations("deployment-has-service", [ghost, deployment()]);
         assert.equal(messages.length, 1);
         assert.match(messages[0] ?? "", /^Deployment "hello"/);
+    });
+
+    describe("an Argo Rollouts Rollout (a canary service's workload)", () => {
+        const rollout = () => workload(WORKLOAD_TYPES.rollout, compliantPodSpec());
+        const rolloutAutoscaler = (minReplicas: number) =>
+            companion(COMPANION_TYPES.horizontalPodAutoscalers[0], {
+                minReplicas,
+                scaleTargetRef: { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: "hello" },
+            });
+
+        it("needs the same companions as a Deployment, and passes with them", () => {
+            const complete = [rollout(), rolloutAutoscaler(2), ...companionsOf()];
+            for (const rule of ["deployment-has-service", "deployment-has-network-policy", "deployment-has-pdb"]) {
+                assert.deepEqual(stackViolations(rule, complete), [], rule);
+            }
+            const withoutService = [rollout(), ...companionsOf().filter((companion) => companion.type !== COMPANION_TYPES.service)];
+            assert.deepEqual(stackViolations("deployment-has-service", withoutService), [
+                'Rollout "hello" in namespace "apps" (pod labels {"app":"hello"}): no Service in namespace "apps" selects its pods; add one whose spec.selector matches the pod labels (disable this policy for workers that serve no traffic).',
+            ]);
+        });
+
+        it("counts the replicas of an autoscaler targeting the Rollout, not one targeting a Deployment of the same name", () => {
+            const withoutBudget = [rollout(), ...companionsOf().filter((companion) => companion.type !== COMPANION_TYPES.podDisruptionBudget)];
+            assert.match(stackViolations("deployment-has-pdb", [...withoutBudget, rolloutAutoscaler(3)])[0] ?? "", /^Rollout "hello".*it runs 3 replicas/);
+            assert.deepEqual(stackViolations("deployment-has-pdb", [...withoutBudget, autoscaler(3)]), []);
+        });
     });
 });

@@ -47,6 +47,7 @@ describe("policy/pss", () => {
             'container "app" (spec.template.spec.containers[0]): securityContext.privileged is true; it must be false or unset.',
             'container "app" (spec.jobTemplate.spec.template.spec.containers[0]): securityContext.privileged is true; it must be false or unset.',
             'container "app" (spec.containers[0]): securityContext.privileged is true; it must be false or unset.',
+            'container "app" (spec.template.spec.containers[0]): securityContext.privileged is true; it must be false or unset.',
         ]);
     });
 
