@@ -13,7 +13,7 @@ import { buildDashboardConfigMap, buildPrometheusRule, buildServiceMonitor, Moni
 import { buildNetworkPolicy, buildService, buildServiceAccount, clusterDnsName } from "./networking";
 import { localServiceDirectories } from "./serviceDirectory";
 import { ImageDestination, ServiceImage } from "./serviceImage";
-import { checkServiceName, ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings, serviceSettingKeys } from "./serviceSettings";
+import { checkServiceName, ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
 import { platformNodes, releaseCommit, ResolvedStackSettings, resolveStackSettings, StackSettings } from "./stackSettings";
 import { joinPath, Problems, repositoryOf } from "./validation";
 import { buildDeployment } from "./workload";
@@ -22,7 +22,7 @@ import { buildDeployment } from "./workload";
  * Arguments of {@link GoService}: the service's own settings plus the stack's shared ones.
  * With `image` set, nothing is built or pushed: no repository, no docker.Image, no cloud call.
  */
-export interface GoServiceArgs extends ServiceSettings<pulumi.Input<string>> {
+export interface GoServiceArgs extends ServiceSettings {
     /** Settings every service of the stack shares (version, registry, platform). */
     stack: StackSettings;
     /** Provider and namespace to deploy into. */
@@ -51,10 +51,10 @@ export function planGoService(name: string, args: GoServiceArgs, context: { stac
     const subject = `GoService "${name}"`;
     const problems = new Problems();
     checkServiceName(name, `${subject} name`, context.stack, problems);
-    const stack = resolveStackSettings(args.stack, `${subject} stack`, context, problems);
-    const settingsInput = Object.fromEntries(serviceSettingKeys.filter((key) => args[key] !== undefined).map((key) => [key, args[key]]));
-    const directories = args.directories ?? localServiceDirectories;
-    const settings = resolveServiceSettings(settingsInput, subject, { name, servicePorts: args.servicePorts, directories }, problems);
+    // Everything but the component's own arguments is a service setting; the schema refuses an unknown key.
+    const { stack: stackInput, environment, servicePorts, directories = localServiceDirectories, ...settingsInput } = args;
+    const stack = resolveStackSettings(stackInput, `${subject} stack`, context, problems);
+    const settings = resolveServiceSettings(settingsInput, subject, { name, servicePorts, directories }, problems);
     const resolved = stack && settings ? { stack, settings } : undefined;
     const { stack: stackSettings, settings: serviceSettings } = problems.valueOrThrow(subject, resolved);
     const tag = serviceSettings.imageTag ?? stackSettings.imageTag;
@@ -72,7 +72,7 @@ export function planGoService(name: string, args: GoServiceArgs, context: { stac
     return {
         identity: {
             name,
-            namespace: args.environment.namespace,
+            namespace: environment.namespace,
             stack: context.stack,
             project: context.project,
             version,
@@ -178,7 +178,7 @@ export class GoService extends pulumi.ComponentResource {
                 return {
                     kind: "oci",
                     repositoryUrl: `${registry.url}/${name}`,
-                    ...(credentials ? { credentials: { username: credentials.username, password: credentials.password as pulumi.Input<string> } } : {}),
+                    ...(credentials ? { credentials: { username: credentials.username, password: credentials.password } } : {}),
                 };
             }
             case "managed": {
