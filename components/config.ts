@@ -4,30 +4,97 @@
  * --path` spells it, the value found, and what is allowed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkKubernetesConnection, checkNamespace, KubernetesConnection } from "./environmentSettings";
-import { Promotion, resolvePromotion } from "./promotion";
+import { z } from "zod";
+import { checkKubernetesConnection, checkNamespace, KubernetesConnection, kubernetesConnectionSchema, namespaceSchema } from "./environmentSettings";
 import { resolveCanaryRelease } from "./rolloutStrategy";
-import { checkServiceName, defaultPort, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
-import { resolveStackSettings, StackSettings, stackSettingKeys } from "./stackSettings";
-import { closestKey, hiddenSecret, isPlainObject, joinPath, PlainObject, Problems } from "./validation";
+import { Promotion, promotionSchema, resolvePromotion } from "./promotion";
+import {
+    checkServiceName,
+    defaultPort,
+    maxServiceNameLength,
+    resolveServiceSettings,
+    ServiceDirectoryCheck,
+    ServiceSettings,
+    serviceSettingsSchema,
+} from "./serviceSettings";
+import { RegistryChoice, ResolvedStackSettings, resolveStackSettings, StackSettings, stackSettingsSchema } from "./stackSettings";
+import { dnsLabel, hiddenSecret, isPlainObject, joinPath, PlainObject, Problems, unknownKeyMessage } from "./validation";
 
 /** Config values of the project, by key without the "<project>:" prefix, as Pulumi hands them over (strings). */
 export type ConfigValues = Readonly<Record<string, string>>;
 
+/** The namespace when none is configured. */
+export const defaultNamespace = "go-services";
+
+/**
+ * Every key of a stack file's `go-services:` namespace: the settings all services share, the
+ * cluster and namespace, promotion, and the services. The stack files' JSON Schema and the
+ * README's key tables are generated from it (scripts/schema.ts).
+ */
+export const stackConfigSchema = stackSettingsSchema.extend({
+    namespace: namespaceSchema
+        .default(defaultNamespace)
+        .meta({ description: "The namespace every service of the stack runs in: not `default` or a `kube-*` namespace." }),
+    kubernetes: kubernetesConnectionSchema
+        .prefault({})
+        .meta({ description: "How to reach the cluster; at most one key. Default: the current context of the ambient kubeconfig." }),
+    promotion: promotionSchema.optional().meta({ description: "Deploy the images another stack exports instead of building any." }),
+    services: z
+        .record(dnsLabel(maxServiceNameLength), serviceSettingsSchema.nullable())
+        .meta({ description: "The services: name (a DNS-1123 label of at most 40 characters) to settings ([Service keys](#service-keys))." }),
+});
+
+/** The top-level keys of a stack file, without the project namespace. */
+export const stackConfigKeys: readonly string[] = Object.keys(stackConfigSchema.shape);
+
+/** Whether a key's value is a map or a list, which Pulumi hands over as JSON text. */
+function structureOf(schema: z.core.$ZodType): "map" | "list" | undefined {
+    const def = schema._zod.def as z.core.$ZodTypeDef & { innerType?: z.core.$ZodType; in?: z.core.$ZodType; options?: z.core.$ZodType[] };
+    switch (def.type) {
+        case "object":
+        case "record":
+            return "map";
+        case "array":
+            return "list";
+        case "union":
+            return def.options?.[0] && structureOf(def.options[0]);
+        case "pipe":
+            return def.in && structureOf(def.in);
+        default:
+            return def.innerType && structureOf(def.innerType);
+    }
+}
+
+/** The keys whose values are maps or lists. */
+const structuredKeys = new Map(
+    stackConfigKeys.flatMap((key) => {
+        const structure = structureOf(stackConfigSchema.shape[key as keyof typeof stackConfigSchema.shape]);
+        return structure ? [[key, structure] as const] : [];
+    }),
+);
+
+/** What a stack file gives where TypeScript gives a Pulumi secret: the name of a secret config key. */
+type SecretKeyName = string;
+
 /** One service of a stack, checked. Secret values are still only the names of secret config keys. */
 export interface StackService {
     readonly name: string;
-    readonly settings: ServiceSettings<string>;
+    readonly settings: ServiceSettings & { secretEnv?: Record<string, SecretKeyName> };
 }
+
+/** The stack settings of a stack file: the registry password is the name of a secret config key. */
+export type StackFileSettings = Omit<StackSettings, "registry"> & {
+    registry?: Exclude<RegistryChoice, { kind: "oci" }> | (Extract<RegistryChoice, { kind: "oci" }> & { passwordSecret?: SecretKeyName });
+};
 
 /** A stack's configuration, checked. */
 export interface StackConfig {
-    /** The namespace all services share. Default "go-services". */
+    /** The namespace all services share. */
     readonly namespace: string;
     /** How to reach the cluster; `kubeconfig` is the name of a secret config key. */
-    readonly kubernetes: KubernetesConnection<string>;
-    /** Settings every service shares, checked; `registry.passwordSecret` is the name of a secret config key. */
-    readonly stack: StackSettings<string>;
+    readonly kubernetes: KubernetesConnection & { kubeconfig?: SecretKeyName };
+    /** Settings every service shares, as given; `registry.passwordSecret` is the name of a secret config key. */
+    readonly stack: StackFileSettings;
     /** Where the images of services without an `image` of their own come from, when not built here. */
     readonly promotion?: Promotion;
     /** The services, sorted by name. */
@@ -35,18 +102,6 @@ export interface StackConfig {
     /** Each service's container port, for egress rules between services. */
     readonly servicePorts: ReadonlyMap<string, number>;
 }
-
-/** Top-level keys besides the shared stack settings. */
-const environmentKeys = ["namespace", "kubernetes", "promotion", "services"] as const;
-
-/** Keys whose values are maps (JSON text in Pulumi's config environment). */
-const mapKeys = new Set(["registry", "baseImages", "monitoring", "kubernetes", "promotion", "services"]);
-
-/** Keys whose values are lists (JSON text too). */
-const listKeys = new Set(["buildCacheFrom"]);
-
-/** The namespace when none is configured. */
-export const defaultNamespace = "go-services";
 
 /** Where the error says the problems are. */
 function subjectFor(stack: string): string {
@@ -64,13 +119,14 @@ export function pulumiConfigValues(project: string = pulumi.getProject()): Confi
 }
 
 function parseValue(key: string, text: string, path: string, problems: Problems): unknown {
-    if (!mapKeys.has(key) && !listKeys.has(key)) {
+    const structure = structuredKeys.get(key);
+    if (structure === undefined) {
         return text;
     }
     try {
         return JSON.parse(text);
     } catch {
-        problems.add(path, text, listKeys.has(key) ? "must be a list (YAML sequence under the key)" : "must be a map (YAML mapping under the key)");
+        problems.add(path, text, structure === "list" ? "must be a list (YAML sequence under the key)" : "must be a map (YAML mapping under the key)");
         return undefined;
     }
 }
@@ -109,7 +165,6 @@ export function readStackConfig(values: ConfigValues, context: { project: string
         }
     };
 
-    const known: readonly string[] = [...stackSettingKeys, ...environmentKeys];
     if (checkKubernetesConnection(kubernetes, joinPath(root, "kubernetes"), problems) && isPlainObject(kubernetes) && kubernetes.kubeconfig !== undefined) {
         noteSecret(kubernetes.kubeconfig, joinPath(joinPath(root, "kubernetes"), "kubeconfig"));
     }
@@ -124,12 +179,11 @@ export function readStackConfig(values: ConfigValues, context: { project: string
         }
     }
     for (const key of Object.keys(values)) {
-        if (!known.includes(key) && !secretKeys.has(key)) {
-            const hint = closestKey(key, known);
+        if (!stackConfigKeys.includes(key) && !secretKeys.has(key)) {
             problems.add(
                 joinPath(root, key),
                 hiddenSecret,
-                `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys: ${known.join(", ")}, and keys named by a secretEnv, kubernetes.kubeconfig or registry.passwordSecret entry`,
+                unknownKeyMessage(key, stackConfigKeys, ", and keys named by a secretEnv, kubernetes.kubeconfig or registry.passwordSecret entry"),
             );
         }
     }
@@ -140,8 +194,12 @@ export function readStackConfig(values: ConfigValues, context: { project: string
     const promotedFrom = parsed.promotion === undefined ? undefined : (promotion?.fromStack ?? `the stack ${joinPath(root, "promotion")}.fromStack names`);
     const servicesPath = joinPath(root, "services");
     checkVersionSource(parsed.imageTag, services ?? {}, promotedFrom, root, context.project, problems);
-    const stackInput = Object.fromEntries(stackSettingKeys.filter((key) => parsed[key] !== undefined).map((key) => [key, parsed[key]]));
-    const stack = resolveStackSettings(stackInput, root, context, problems);
+    const stackInput = Object.fromEntries(
+        Object.keys(stackSettingsSchema.shape)
+            .filter((key) => parsed[key] !== undefined)
+            .map((key) => [key, parsed[key]]),
+    );
+    const stack: ResolvedStackSettings | undefined = resolveStackSettings(stackInput, root, context, problems);
 
     if (!services || Object.keys(services).length === 0) {
         problems.add(
@@ -174,13 +232,13 @@ export function readStackConfig(values: ConfigValues, context: { project: string
         }
     }
 
-    const kubernetesConnection = kubernetes as KubernetesConnection<string>;
+    const kubernetesConnection = kubernetes as StackConfig["kubernetes"];
     return problems.valueOrThrow(
         subjectFor(context.stack),
         stack && {
             namespace: namespace as string,
             kubernetes: kubernetesConnection,
-            stack: stackInput as unknown as StackSettings<string>,
+            stack: stackInput,
             ...(promotion ? { promotion } : {}),
             services: checked,
             servicePorts,

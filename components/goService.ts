@@ -13,7 +13,7 @@ import { buildDashboardConfigMap, buildPrometheusRule, buildServiceMonitor, Moni
 import { buildNetworkPolicy, buildService, buildServiceAccount, clusterDnsName } from "./networking";
 import { localServiceDirectories } from "./serviceDirectory";
 import { ImageDestination, ServiceImage } from "./serviceImage";
-import { checkServiceName, ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings, serviceSettingKeys } from "./serviceSettings";
+import { checkServiceName, ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
 import { platformNodes, releaseCommit, ResolvedStackSettings, resolveStackSettings, StackSettings } from "./stackSettings";
 import { joinPath, Problems, repositoryOf } from "./validation";
 import { buildAnalysisTemplate, buildRollout } from "./canary";
@@ -24,7 +24,7 @@ import { buildDeployment, WorkloadSpec } from "./workload";
  * Arguments of {@link GoService}: the service's own settings plus the stack's shared ones.
  * With `image` set, nothing is built or pushed: no repository, no docker.Image, no cloud call.
  */
-export interface GoServiceArgs extends ServiceSettings<pulumi.Input<string>> {
+export interface GoServiceArgs extends ServiceSettings {
     /** Settings every service of the stack shares (version, registry, platform). */
     stack: StackSettings;
     /** Provider and namespace to deploy into. */
@@ -55,10 +55,10 @@ export function planGoService(name: string, args: GoServiceArgs, context: { stac
     const subject = `GoService "${name}"`;
     const problems = new Problems();
     checkServiceName(name, `${subject} name`, context.stack, problems);
-    const stack = resolveStackSettings(args.stack, `${subject} stack`, context, problems);
-    const settingsInput = Object.fromEntries(serviceSettingKeys.filter((key) => args[key] !== undefined).map((key) => [key, args[key]]));
-    const directories = args.directories ?? localServiceDirectories;
-    const settings = resolveServiceSettings(settingsInput, subject, { name, servicePorts: args.servicePorts, directories }, problems);
+    // Everything but the component's own arguments is a service setting; the schema refuses an unknown key.
+    const { stack: stackInput, environment, servicePorts, directories = localServiceDirectories, ...settingsInput } = args;
+    const stack = resolveStackSettings(stackInput, `${subject} stack`, context, problems);
+    const settings = resolveServiceSettings(settingsInput, subject, { name, servicePorts, directories }, problems);
     const canary =
         stack && settings
             ? resolveCanaryRelease(
@@ -86,7 +86,7 @@ export function planGoService(name: string, args: GoServiceArgs, context: { stac
     return {
         identity: {
             name,
-            namespace: args.environment.namespace,
+            namespace: environment.namespace,
             stack: context.stack,
             project: context.project,
             version,
@@ -205,7 +205,7 @@ export class GoService extends pulumi.ComponentResource {
                 return {
                     kind: "oci",
                     repositoryUrl: `${registry.url}/${name}`,
-                    ...(credentials ? { credentials: { username: credentials.username, password: credentials.password as pulumi.Input<string> } } : {}),
+                    ...(credentials ? { credentials: { username: credentials.username, password: credentials.password } } : {}),
                 };
             }
             case "managed": {

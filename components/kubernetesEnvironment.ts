@@ -13,7 +13,7 @@ export interface KubernetesEnvironmentArgs {
     /** The namespace to create, a DNS-1123 label other than the system namespaces. */
     namespace: string;
     /** How to reach the cluster. Default: the current context of the ambient kubeconfig. */
-    connection?: KubernetesConnection<pulumi.Input<string>>;
+    connection?: KubernetesConnection;
 }
 
 /** The Kubernetes provider and namespace shared by every GoService of a stack. */

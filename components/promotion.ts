@@ -7,7 +7,8 @@
  * anything changes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkDigestReference, checkImageTag, checkObject, isPlainObject, joinPath, Problems } from "./validation";
+import { z } from "zod";
+import { checkDigestReference, checkImageTag, isPlainObject, joinPath, matching, parseInto, Problems } from "./validation";
 
 /** Where a stack's images come from when it does not build them. */
 export interface Promotion {
@@ -26,30 +27,26 @@ export interface PromotedImage {
 /** The logical name of the StackReference that reads the source stack. */
 export const promotionSourceName = "promotion-source";
 
-const pulumiName = /^[A-Za-z0-9_.-]{1,100}$/;
+/** Where a stack's images come from when it does not build them (`go-services:promotion`). */
+export const promotionSchema = z.strictObject({
+    fromStack: matching(
+        /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/,
+        "must be a fully qualified stack name <org>/<project>/<stack> (letters, digits, '_', '.', '-'), e.g. acme/go-services/dev, or organization/go-services/dev on a self-managed backend",
+    ).meta({
+        description:
+            "The stack whose images this one deploys, fully qualified: `<org>/<project>/<stack>` (`organization/...` on a self-managed backend). Nothing is built here; see [Releases: build once, promote](#releases-build-once-promote).",
+    }),
+});
 
-/** Checks `promotion` settings (`go-services:promotion`). */
+/** Checks `promotion` settings (`go-services:promotion`): a valid source stack other than this one. */
 export function resolvePromotion(raw: unknown, path: string, context: { project: string; stack: string }, problems: Problems): Promotion | undefined {
-    const input = checkObject(raw, path, ["fromStack"], problems);
-    if (!input) {
+    const promotion = parseInto(promotionSchema, raw, path, problems);
+    const [, project, stack] = promotion?.fromStack.split("/") ?? [];
+    if (promotion && project === context.project && stack === context.stack) {
+        problems.add(joinPath(path, "fromStack"), promotion.fromStack, "must name another stack: a stack cannot promote its own images");
         return undefined;
     }
-    const at = joinPath(path, "fromStack");
-    const fromStack = input.fromStack;
-    const parts = typeof fromStack === "string" ? fromStack.split("/") : [];
-    if (typeof fromStack !== "string" || parts.length !== 3 || !parts.every((part) => pulumiName.test(part))) {
-        problems.add(
-            at,
-            fromStack,
-            "must be a fully qualified stack name <org>/<project>/<stack> (letters, digits, '_', '.', '-'), e.g. acme/go-services/dev, or organization/go-services/dev on a self-managed backend",
-        );
-        return undefined;
-    }
-    if (parts[1] === context.project && parts[2] === context.stack) {
-        problems.add(at, fromStack, "must name another stack: a stack cannot promote its own images");
-        return undefined;
-    }
-    return { fromStack };
+    return promotion;
 }
 
 /** What a StackReference reports for one output: a plain value, a secret value, or neither when missing. */

@@ -19,7 +19,8 @@ export interface Quantity {
 // binary-SI suffix, a decimal exponent, or a decimal-SI suffix (the empty suffix included; the
 // parser also takes n and u, which the API server writes for small cpu values).
 // A lone "E" is the exa suffix; "E" or "e" followed by digits is an exponent.
-const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|[eE]([+-]?\d+)|(n|u|m|k|M|G|T|P|E)?)$/;
+/** The text of a quantity: what {@link parseQuantity} reads (the stack files' JSON Schema uses it too). */
+export const quantityPattern = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|[eE]([+-]?\d+)|(n|u|m|k|M|G|T|P|E)?)$/;
 
 const BINARY_SI_POWERS: Readonly<Partial<Record<string, bigint>>> = { Ki: 10n, Mi: 20n, Gi: 30n, Ti: 40n, Pi: 50n, Ei: 60n };
 const DECIMAL_SI_EXPONENTS: Readonly<Partial<Record<string, number>>> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
@@ -37,7 +38,7 @@ export function parseQuantity(value: unknown): Quantity | undefined {
     // String(1e21) is "1e+21", which the grammar reads as an exponent. Like the API server,
     // the parser takes no surrounding whitespace.
     const text = typeof value === "number" && Number.isFinite(value) ? String(value) : typeof value === "string" ? value : "";
-    const match = QUANTITY.exec(text);
+    const match = quantityPattern.exec(text);
     if (match === null) {
         return undefined;
     }

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ResolvedAlertThresholds } from "./monitoringSettings";
-import { closestKey, joinPath, Problems } from "./validation";
+import { allowing, crossField, duration, integer, joinPath, oneOf, Problems, ratio } from "./validation";
 
 /** The release strategies. */
 export const rolloutStrategies = ["rolling", "canary"] as const;
@@ -15,167 +15,74 @@ export const rolloutStrategies = ["rolling", "canary"] as const;
 /** A release strategy. */
 export type RolloutStrategy = (typeof rolloutStrategies)[number];
 
-const duration = z.string({ error: 'must be a duration such as "30s", "1m" or "1m30s"' }).regex(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, {
-    error: 'must be a duration such as "30s", "1m" or "1m30s"',
-});
-
-const ratio = z
-    .number({ error: "must be a number above 0 and below 1, e.g. 0.05" })
-    .gt(0, { error: "must be above 0 and below 1, e.g. 0.05" })
-    .lt(1, { error: "must be above 0 and below 1, e.g. 0.05" });
-
 /** The canary analysis of a service: how often, how long and against which thresholds its canary is judged. */
 export const canaryAnalysisSchema = z.strictObject({
-    interval: duration.optional().describe('Time between two measurements of a step\'s analysis. Default "30s".'),
-    count: z
-        .int({ error: "must be a whole number of measurements, 1-20" })
-        .min(1, { error: "must be 1-20" })
-        .max(20, { error: "must be 1-20" })
+    interval: duration(5, 600, "5s to 10m").default("30s").meta({ description: "Time between two measurements of a step's analysis." }),
+    count: integer(1, 20).default(4).meta({ description: "Measurements per analysis step; every one must pass for the step to pass." }),
+    window: duration(10, 3600, "10s to 1h").default("1m").meta({
+        description:
+            "The range the canary's rates are taken over (PromQL `[window]`), and the delay before a step's first measurement, so it covers canary traffic; at least two scrape intervals.",
+    }),
+    errorRatio: ratio(1, false)
         .optional()
-        .describe("Measurements per analysis step; all must pass for the step to pass. Default 4."),
-    window: duration
+        .meta({ description: "Highest share of the canary's requests answered 5xx. Default: the service's `alerts.errorRatio`." }),
+    latencyP99Seconds: ratio(10, false)
         .optional()
-        .describe(
-            'The range the rates are taken over (PromQL [window]); also the delay before a step\'s first measurement, so it covers canary traffic only. At least two scrape intervals. Default "1m".',
-        ),
-    errorRatio: ratio.optional().describe("Highest share of the canary's requests answered 5xx. Default: the service's alerts.errorRatio."),
-    latencyP99Seconds: z
-        .number({ error: "must be a number of seconds above 0 and below 10" })
-        .gt(0, { error: "must be above 0 and below 10" })
-        .lt(10, { error: "must be above 0 and below 10" })
-        .optional()
-        .describe("Highest p99 latency of the canary, in seconds. Default: the service's alerts.latencyP99Seconds."),
+        .meta({ description: "Highest p99 latency of the canary, in seconds. Default: the service's `alerts.latencyP99Seconds`." }),
 });
 
 /** A canary's steps and analysis. */
 export const canarySchema = z.strictObject({
-    steps: z
-        .array(z.int({ error: "must be a whole percentage, 1-99" }).min(1, { error: "must be 1-99" }).max(99, { error: "must be 1-99" }), {
-            error: "must be a list of traffic percentages, e.g. [10, 50]",
-        })
-        .min(1, { error: "must name at least one percentage, e.g. [10, 50]" })
-        .max(10, { error: "must name at most 10 steps" })
-        .refine((steps) => steps.every((step, index) => index === 0 || step > (steps[index - 1] ?? 0)), { error: "must rise step by step, e.g. [10, 50]" })
-        .optional()
-        .describe("Canary traffic percentages; each is held while the analysis runs, then the next; after the last, 100%. Default [10, 50]."),
-    analysis: canaryAnalysisSchema.optional().describe("How each step is judged."),
+    steps: allowing(
+        z
+            .array(integer(1, 99, "must be a whole percentage, 1-99"))
+            .min(1)
+            .max(10)
+            .refine((steps) => steps.every((step, index) => index === 0 || step > (steps[index - 1] ?? 0))),
+        "must be 1 to 10 rising traffic percentages, e.g. [10, 50]",
+    )
+        .default([10, 50])
+        .meta({ description: "Canary traffic percentages; each is held while the analysis judges the canary, then the next; after the last, 100%." }),
+    analysis: canaryAnalysisSchema.prefault({}).meta({ description: "How each step is judged." }),
 });
 
-/** The strategy keys of a service's `rollout` settings. */
-export const rolloutStrategySchema = z.strictObject({
-    strategy: z.enum(rolloutStrategies, { error: "must be rolling or canary" }).optional().describe("How a new version is released. Default rolling."),
-    canary: canarySchema.optional().describe("Steps and analysis of the canary; only with strategy canary."),
+/** The strategy keys of a service's `rollout` settings, spread into its schema (serviceSettings.ts). */
+export const rolloutStrategyShape = {
+    strategy: oneOf(rolloutStrategies).default("rolling").meta({
+        description: "How a new version is released: `rolling` (a Deployment) or `canary` (an Argo Rollouts Rollout, [Canary releases](#canary-releases)).",
+    }),
+    canary: canarySchema.optional().meta({ description: "Steps and analysis of the canary; only with `strategy: canary`, which fills in the defaults." }),
+};
+
+/** Canary settings are only for canaries; a canary without them gets the defaults. */
+export const rolloutStrategyCheck = crossField<{ strategy: RolloutStrategy; canary?: unknown }>(["strategy", "canary"], (rollout, report) => {
+    if (rollout.strategy === "rolling" && rollout.canary !== undefined) {
+        report("canary", rollout.canary, "is only allowed with strategy canary (set rollout.strategy: canary, or remove it)");
+    }
 });
+
+/** Fills in a canary's defaults when the strategy is canary. */
+export function withCanaryDefaults<T extends { strategy: RolloutStrategy; canary?: ResolvedCanary }>(rollout: T): T {
+    return rollout.strategy === "canary" && rollout.canary === undefined ? { ...rollout, canary: canarySchema.parse({}) } : rollout;
+}
 
 /** The stack's Prometheus for canary analyses, a key of its `monitoring` settings. */
-export const prometheusUrlSchema = z
-    .url({
-        protocol: /^https?$/,
-        error: "must be the http(s):// URL of the Prometheus the canary analyses query, e.g. http://prometheus-operated.monitoring.svc:9090",
-    })
-    .describe(
-        "The Prometheus the canary analyses query (its /api/v1/query), as Argo Rollouts' controller reaches it. Required when a service uses the canary strategy.",
-    );
-
-/** What a service's `rollout` settings say about canaries, as TypeScript callers give them. */
-export type RolloutStrategySettings = z.input<typeof rolloutStrategySchema>;
+export const prometheusUrlSchema = allowing(
+    z.url({ protocol: /^https?$/ }),
+    "must be the http(s):// URL of the Prometheus the canary analyses query, e.g. http://prometheus-operated.monitoring.svc:9090",
+)
+    .transform((url) => url.replace(/\/+$/, ""))
+    .optional()
+    .meta({
+        description:
+            "The Prometheus the canary analyses query (its `/api/v1/query`), as Argo Rollouts' controller reaches it. Required when a service uses `rollout.strategy: canary`.",
+    });
 
 /** A canary after defaults; the thresholds are filled in from the alerts by {@link canaryThresholds}. */
-export interface ResolvedCanary {
-    steps: number[];
-    analysis: { interval: string; count: number; window: string; errorRatio?: number; latencyP99Seconds?: number };
-}
+export type ResolvedCanary = z.output<typeof canarySchema>;
 
 /** The defaults of a canary. */
-export const defaultCanary: ResolvedCanary = { steps: [10, 50], analysis: { interval: "30s", count: 4, window: "1m" } };
-
-/** The keys the schema adds to a service's `rollout` settings. */
-export const rolloutStrategyKeys = Object.keys(rolloutStrategySchema.shape) as (keyof RolloutStrategySettings)[];
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-    let value = input;
-    for (const key of path) {
-        value = typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-    }
-    return value;
-}
-
-/** The keys the schema allows at a key path of the strategy settings. */
-function schemaShapeAt(path: readonly PropertyKey[]): Record<string, unknown> {
-    const shapes: Record<string, Record<string, unknown>> = {
-        "": rolloutStrategySchema.shape,
-        canary: canarySchema.shape,
-        "canary.analysis": canaryAnalysisSchema.shape,
-    };
-    return shapes[path.join(".")] ?? {};
-}
-
-/** Reports each zod issue as a problem at its key path under `path`, with the value found there. */
-function reportIssues(error: z.ZodError, input: unknown, path: string, problems: Problems): void {
-    for (const issue of error.issues) {
-        const at = issue.path.reduce<string>((prefix, key) => (typeof key === "number" ? `${prefix}[${key}]` : joinPath(prefix, String(key))), path);
-        if (issue.code === "unrecognized_keys") {
-            const shape = valueAt(input, issue.path);
-            const allowed = Object.keys(schemaShapeAt(issue.path));
-            for (const key of issue.keys) {
-                const hint = closestKey(key, allowed);
-                problems.add(
-                    joinPath(at, key),
-                    valueAt(shape, [key]),
-                    `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys: ${allowed.join(", ")}`,
-                );
-            }
-        } else {
-            problems.add(at, valueAt(input, issue.path), issue.message);
-        }
-    }
-}
-
-/**
- * Checks the strategy keys of a service's `rollout` settings (`path` names them) and fills in
- * the defaults: the adapter from the schema to the hand-written validation.
- */
-export function resolveRolloutStrategy(
-    input: { strategy?: unknown; canary?: unknown },
-    path: string,
-    problems: Problems,
-): { strategy: RolloutStrategy; canary?: ResolvedCanary } | undefined {
-    const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
-    const parsed = rolloutStrategySchema.safeParse(given);
-    if (!parsed.success) {
-        reportIssues(parsed.error, given, path, problems);
-        return undefined;
-    }
-    const strategy = parsed.data.strategy ?? "rolling";
-    const canary = parsed.data.canary;
-    if (strategy === "rolling") {
-        if (canary !== undefined) {
-            problems.add(joinPath(path, "canary"), canary, "is only allowed with strategy canary (set rollout.strategy: canary, or remove it)");
-            return undefined;
-        }
-        return { strategy };
-    }
-    return {
-        strategy,
-        canary: {
-            steps: canary?.steps ?? defaultCanary.steps,
-            analysis: { ...defaultCanary.analysis, ...canary?.analysis },
-        },
-    };
-}
-
-/** Checks the stack's `monitoring.prometheusUrl`. */
-export function resolvePrometheusUrl(value: unknown, path: string, problems: Problems): string | undefined {
-    if (value === undefined) {
-        return undefined;
-    }
-    const parsed = prometheusUrlSchema.safeParse(value);
-    if (!parsed.success) {
-        reportIssues(parsed.error, value, path, problems);
-        return undefined;
-    }
-    return parsed.data.replace(/\/+$/, "");
-}
+export const defaultCanary: ResolvedCanary = canarySchema.parse({});
 
 /** The thresholds a canary is judged by: its own, else the service's alert thresholds (one source of truth). */
 export function canaryThresholds(canary: ResolvedCanary, alerts: ResolvedAlertThresholds): { errorRatio: number; latencyP99Seconds: number } {

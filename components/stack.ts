@@ -3,7 +3,7 @@
  * GoService per configured service.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "./config";
+import { StackConfig, StackFileSettings } from "./config";
 import { GoService } from "./goService";
 import { KubernetesEnvironment } from "./kubernetesEnvironment";
 import { PromotedImage } from "./promotion";
@@ -65,7 +65,7 @@ export function defineStack(
 }
 
 /** The stack settings with the registry password read from the secret config key the stack file names. */
-function withSecrets(settings: StackSettings<string>, secret: (key: string) => pulumi.Output<string>): StackSettings {
+function withSecrets(settings: StackFileSettings, secret: (key: string) => pulumi.Output<string>): StackSettings {
     const registry = settings.registry;
     if (registry?.kind !== "oci" || registry.passwordSecret === undefined) {
         return { ...settings, registry };

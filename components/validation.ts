@@ -1,11 +1,24 @@
 /**
- * Field checks shared by the stack config reader (config.ts) and the GoService
- * component (goService.ts). Every check reports through {@link Problems} with the
- * path of the value it looked at, so one rule produces "go-services:services.hello.port"
- * for a stack file and "GoService hello: port" for a TypeScript caller.
+ * The building blocks of the configuration schema (zod v4) and the one formatter that turns
+ * zod's issues into this project's errors: the key path as `pulumi config set --path` spells
+ * it (or the component argument path), the value as given (secrets hidden), what is allowed,
+ * and "did you mean" for a misspelt key. Every field schema states what it allows once, in
+ * its `allowed` metadata; the errors, the stack files' JSON Schema and the README tables read
+ * it from there.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { RunError } from "@pulumi/pulumi";
-import { parseQuantity, Quantity } from "./quantity";
+import { z } from "zod";
+import { parseQuantity, quantityPattern } from "./quantity";
+
+declare module "zod" {
+    interface GlobalMeta {
+        /** What the key accepts, phrased to follow the key: "must be an integer from 1 to 50". */
+        allowed?: string;
+        /** The value is a secret (or names one): errors never show it. */
+        secret?: boolean;
+    }
+}
 
 /** A bad input: where it is, what it was, what is allowed. */
 export interface Problem {
@@ -46,6 +59,11 @@ export class Problems {
     /** How many problems have been reported so far. */
     get count(): number {
         return this.found.length;
+    }
+
+    /** True when a problem was reported at `path` or under it. */
+    has(path: string): boolean {
+        return this.found.some((problem) => problem.path === path || problem.path.startsWith(`${path}.`) || problem.path.startsWith(`${path}[`));
     }
 
     /**
@@ -92,53 +110,13 @@ export function isPlainObject(value: unknown): value is PlainObject {
 }
 
 /**
- * Checks that `value` is an object whose keys are all in `allowedKeys`. A key that is
- * not known is reported with the closest known key, because an unknown key is almost
- * always a typo that would otherwise be silently ignored.
- */
-export function checkObject(value: unknown, path: string, allowedKeys: readonly string[], problems: Problems): PlainObject | undefined {
-    if (!isPlainObject(value)) {
-        problems.add(path, value, `must be a map with keys from: ${allowedKeys.join(", ")}`);
-        return undefined;
-    }
-    for (const key of Object.keys(value)) {
-        if (!allowedKeys.includes(key)) {
-            const hint = closestKey(key, allowedKeys);
-            problems.add(joinPath(path, key), value[key], `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys: ${allowedKeys.join(", ")}`);
-        }
-    }
-    return value;
-}
-
-/**
- * A list whose every item passes `item` (which reports what is wrong with an item and
- * returns undefined for it). An absent list is empty. Returns undefined when the value is
- * not a list or any item was bad.
- */
-export function checkList<T>(
-    value: unknown,
-    path: string,
-    expected: string,
-    item: (value: unknown, path: string) => T | undefined,
-    problems: Problems,
-): T[] | undefined {
-    if (value === undefined) {
-        return [];
-    }
-    if (!Array.isArray(value)) {
-        problems.add(path, value, `must be a list of ${expected}`);
-        return undefined;
-    }
-    const before = problems.count;
-    const items = value.map((entry: unknown, index) => item(entry, `${path}[${index}]`));
-    return problems.count > before ? undefined : items.filter((entry): entry is T => entry !== undefined);
-}
-
-/**
  * Appends a key to a path. A path ending in ":" is a config namespace ("go-services:"), so
  * the key follows directly, giving the key as `pulumi config set --path` spells it.
  */
-export function joinPath(path: string, key: string): string {
+export function joinPath(path: string, key: string | number): string {
+    if (typeof key === "number") {
+        return `${path}[${key}]`;
+    }
     if (!/^[A-Za-z0-9_-]+$/.test(key)) {
         return `${path}["${key}"]`;
     }
@@ -173,19 +151,205 @@ function editDistance(a: string, b: string): number {
     return previous[b.length] ?? 0;
 }
 
+/** The message of an unknown key: the closest known key, and every known one. */
+export function unknownKeyMessage(key: string, knownKeys: readonly string[], extra = ""): string {
+    const hint = closestKey(key, knownKeys);
+    return `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys: ${knownKeys.join(", ")}${extra}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// From zod's issues to problems.
+
+type RawIssue = z.core.$ZodRawIssue;
+
+/** What the formatter adds to an issue while zod finalises it (a raw issue may carry extra keys). */
+interface IssueExtras {
+    /** The keys of the strict object that found unknown keys. */
+    knownKeys?: string[];
+    /** The value is a secret. */
+    secret?: boolean;
+}
+
+function metaOf(schema: z.core.$ZodType | undefined): z.core.GlobalMeta | undefined {
+    return schema === undefined ? undefined : z.globalRegistry.get(schema);
+}
+
+/** The object schema's keys, for "allowed keys" and "did you mean". */
+function shapeKeys(schema: z.core.$ZodType | z.core.$ZodCheck | undefined): string[] {
+    const def = schema?._zod.def as { shape?: Record<string, unknown> } | undefined;
+    return Object.keys(def?.shape ?? {});
+}
+
+/**
+ * zod's error map, called once per issue with the schema that owns it: the message is the
+ * schema's `allowed` text; the issue also learns whether its value is secret and, for unknown
+ * keys, which keys are known.
+ */
+function issueMessage(issue: RawIssue): string | undefined {
+    const extras = issue as RawIssue & IssueExtras;
+    const meta = metaOf(issue.schema);
+    if (meta?.secret) {
+        extras.secret = true;
+    }
+    if (issue.code === "unrecognized_keys") {
+        extras.knownKeys = shapeKeys(issue.inst);
+        return "unknown key";
+    }
+    if (meta?.allowed !== undefined) {
+        return meta.allowed;
+    }
+    const type = issue.schema?._zod.def.type;
+    if (type === "object") {
+        return `must be a map with keys from: ${shapeKeys(issue.schema).join(", ")}`;
+    }
+    if (type === "array" || type === "record") {
+        return type === "array" ? "must be a list" : "must be a map";
+    }
+    return issue.code === "invalid_type" ? `must be of type ${issue.expected}` : undefined;
+}
+
+type Issue = z.core.$ZodIssue & IssueExtras;
+
+function pathOf(base: string, keys: readonly PropertyKey[]): string {
+    return keys.reduce<string>((path, key) => joinPath(path, typeof key === "number" ? key : String(key)), base);
+}
+
+/** Reports one finalised issue (and, for a union, the issues of the option the value was meant for). */
+function reportIssue(issue: Issue, base: string, problems: Problems): void {
+    const path = pathOf(base, issue.path);
+    const value = issue.secret ? hiddenSecret : issue.input;
+    switch (issue.code) {
+        case "unrecognized_keys": {
+            const input = isPlainObject(issue.input) ? issue.input : {};
+            for (const key of issue.keys) {
+                problems.add(joinPath(path, key), issue.secret ? hiddenSecret : input[key], unknownKeyMessage(key, issue.knownKeys ?? []));
+            }
+            return;
+        }
+        case "invalid_key":
+            problems.add(path, value, issue.issues[0]?.message ?? issue.message);
+            return;
+        case "invalid_union": {
+            if (issue.discriminator !== undefined && "options" in issue && issue.options !== undefined) {
+                const input = isPlainObject(issue.input) ? issue.input[issue.discriminator] : issue.input;
+                problems.add(path, input, `must be one of: ${issue.options.join(", ")}`);
+                return;
+            }
+            const meant = optionMeant(issue.errors);
+            if (meant) {
+                for (const nested of meant) {
+                    reportIssue({ ...nested, path: [...issue.path, ...nested.path] }, base, problems);
+                }
+                return;
+            }
+            problems.add(path, value, issue.message);
+            return;
+        }
+        default:
+            problems.add(path, value, issue.message);
+    }
+}
+
+/**
+ * The issues of the union option a value was meant for: of the options whose type it has
+ * (their issues are not all a mismatch of the value's own type), the one with the fewest issues,
+ * when there is exactly one such.
+ */
+function optionMeant(options: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
+    const typed = options.filter(
+        (issues) => !issues.every((issue) => issue.path.length === 0 && (issue.code === "invalid_type" || issue.code === "invalid_value")),
+    );
+    const fewest = Math.min(...typed.map((issues) => issues.length));
+    const candidates = typed.filter((issues) => issues.length === fewest);
+    return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+/**
+ * Parses `raw` with `schema`; reports every issue under `path` and returns undefined when there
+ * is one. `path` is a config namespace ("go-services:"), a key path or a component's subject.
+ */
+export function parseInto<S extends z.ZodType>(schema: S, raw: unknown, path: string, problems: Problems): z.output<S> | undefined {
+    const result = schema.safeParse(raw, { error: issueMessage, reportInput: true });
+    if (result.success) {
+        return result.data;
+    }
+    for (const issue of result.error.issues) {
+        reportIssue(issue, path, problems);
+    }
+    return undefined;
+}
+
+/**
+ * A rule over several fields of an object, run only once the fields it reads are valid, so
+ * one mistake gives one message. `report` names a field of the object (or a path below it).
+ */
+export function crossField<T>(
+    fields: readonly string[],
+    rule: (value: T, report: (at: PropertyKey | PropertyKey[], input: unknown, allowed: string) => void) => void,
+): z.core.$ZodCheck<T> {
+    return z.superRefine<T>(
+        (value, context) =>
+            rule(value, (at, input, allowed) =>
+                context.addIssue({
+                    code: "custom",
+                    path: Array.isArray(at) ? at : [at],
+                    input: input === hiddenSecret ? undefined : input,
+                    message: allowed,
+                    ...(input === hiddenSecret ? { secret: true } : {}),
+                }),
+            ),
+        {
+            // Not when the value is not even an object, nor when a field it reads is invalid.
+            when: (payload) =>
+                !payload.issues.some((issue) =>
+                    issue.path === undefined || issue.path.length === 0 ? issue.code === "invalid_type" : fields.includes(String(issue.path[0])),
+                ),
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field schemas: each states what it allows once.
+
+/** A schema that accepts what `allowed` says; the text is its error message and its documentation. */
+export function allowing<S extends z.ZodType>(schema: S, allowed: string): S {
+    return schema.meta({ allowed });
+}
+
+/** An integer within [min, max]. */
+export function integer(min: number, max: number, allowed = `must be an integer from ${min} to ${max}`) {
+    return allowing(z.int().min(min).max(max), allowed);
+}
+
+/** One of a fixed set of strings. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+    return allowing(z.enum(values), `must be one of: ${values.join(", ")}`);
+}
+
+/** A string matching `pattern`, at most `maxLength` long. */
+export function matching(pattern: RegExp, allowed: string, maxLength = 1024) {
+    return allowing(z.string().max(maxLength).regex(pattern), allowed);
+}
+
+/** A boolean; stack files give top-level booleans as "true"/"false". */
+export function flag() {
+    return allowing(z.union([z.boolean(), z.enum(["true", "false"]).transform((text) => text === "true")]), "must be true or false");
+}
+
+/** A list of `item`s; an absent list is empty. */
+export function listOf<S extends z.ZodType>(item: S, allowed: string) {
+    return allowing(z.array(item), allowed).default([]);
+}
+
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A DNS-1123 label: what Kubernetes requires of Service, Namespace and container names. */
-export function checkDnsLabel(value: unknown, path: string, problems: Problems, maxLength = 63): value is string {
-    if (typeof value !== "string" || value.length > maxLength || !dns1123Label.test(value)) {
-        problems.add(
-            path,
-            value,
-            `must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${maxLength} characters`,
-        );
-        return false;
-    }
-    return true;
+export function dnsLabel(maxLength = 63) {
+    return matching(
+        dns1123Label,
+        `must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${maxLength} characters`,
+        maxLength,
+    );
 }
 
 const semverTag = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/;
@@ -196,13 +360,7 @@ export const imageTagRule =
     "must be a version tag: semver with an optional leading 'v' (v1.4.2, 1.4.2-rc.1) or git-<7 to 40 lower-case hex digits> (git-3f9c2ab); 'latest' and other moving tags are refused because ECR tags are immutable and deployments must be reproducible";
 
 /** An image tag: semver or git-<sha>, never a moving tag such as `latest`. */
-export function checkImageTag(value: unknown, path: string, problems: Problems): value is string {
-    if (typeof value !== "string" || value.length > 63 || !(semverTag.test(value) || gitTag.test(value))) {
-        problems.add(path, value, imageTagRule);
-        return false;
-    }
-    return true;
-}
+export const imageTag = matching(new RegExp(`${semverTag.source}|${gitTag.source}`), imageTagRule, 63);
 
 /**
  * An image repository as the OCI distribution spec names it: an optional registry host
@@ -211,121 +369,151 @@ export function checkImageTag(value: unknown, path: string, problems: Problems):
 const registryHost = String.raw`(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?`;
 const pathComponent = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
 const repositoryName = String.raw`(?:${registryHost}/)?${pathComponent}(?:/${pathComponent})*`;
-const digestReference = new RegExp(String.raw`^(${repositoryName})@sha256:[0-9a-f]{64}$`);
-const registryUrl = new RegExp(String.raw`^${registryHost}(?:/${pathComponent})*$`);
 
 /** What an image given by digest may look like; shown in errors and documentation. */
 export const digestReferenceRule =
     "must be an image pinned by digest: <repository>@sha256:<64 lower-case hex digits>, e.g. ghcr.io/acme/hello@sha256:3f9c...; a tag (:v1.4.2, :latest) is refused, also next to a digest, because a tag can be moved to other content";
 
 /** An image reference pinned by digest and nothing else: `<repository>@sha256:<64 hex>`. */
-export function checkDigestReference(value: unknown, path: string, problems: Problems): value is string {
-    if (typeof value !== "string" || value.length > 512 || !digestReference.test(value)) {
-        problems.add(path, value, digestReferenceRule);
-        return false;
-    }
-    return true;
-}
-
-/** The repository of a digest reference checked by {@link checkDigestReference}: everything before the '@'. */
-export function repositoryOf(reference: string): string {
-    return reference.slice(0, reference.indexOf("@"));
-}
+export const digestReference = matching(new RegExp(String.raw`^(${repositoryName})@sha256:[0-9a-f]{64}$`), digestReferenceRule, 512);
 
 /** A registry URL without a scheme: `<host>[:<port>][/<path>]`, e.g. ghcr.io/acme or localhost:5001. */
-export function checkRegistryUrl(value: unknown, path: string, problems: Problems): value is string {
-    if (typeof value !== "string" || value.length > 255 || !registryUrl.test(value)) {
-        problems.add(
-            path,
-            value,
-            "must be a registry URL without a scheme: <host>[:<port>][/<lower-case path>], e.g. ghcr.io/acme, harbor.example.com/team or localhost:5001",
-        );
-        return false;
-    }
-    return true;
-}
+export const registryUrl = matching(
+    new RegExp(String.raw`^${registryHost}(?:/${pathComponent})*$`),
+    "must be a registry URL without a scheme: <host>[:<port>][/<lower-case path>], e.g. ghcr.io/acme, harbor.example.com/team or localhost:5001",
+    255,
+);
 
-/** The commit the tag was built from when the tag names one (git-<sha>). */
-export function commitFromTag(tag: string): string | undefined {
-    return gitTag.test(tag) ? tag.slice("git-".length) : undefined;
-}
+/** A repository-relative path that stays inside the repository. */
+export const relativePath = allowing(
+    z
+        .string()
+        .min(1)
+        .refine((value) => !value.startsWith("/") && !value.split(/[\\/]/).includes("..")),
+    "must be a path relative to the project directory, without '..'",
+);
 
-/** A git commit id: 7 to 40 lower-case hex digits. */
-export function checkCommit(value: unknown, path: string, problems: Problems): value is string {
-    if (typeof value !== "string" || !/^[0-9a-f]{7,40}$/.test(value)) {
-        problems.add(path, value, "must be a git commit id: 7 to 40 lower-case hex digits");
-        return false;
-    }
-    return true;
-}
-
-/** An integer within [min, max]. */
-export function checkInteger(value: unknown, path: string, min: number, max: number, problems: Problems): value is number {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-        problems.add(path, value, `must be an integer from ${min} to ${max}`);
-        return false;
-    }
-    return true;
-}
-
-/** A boolean; stack files give booleans either as YAML booleans or as "true"/"false". */
-export function checkBoolean(value: unknown, path: string, problems: Problems): boolean | undefined {
-    if (typeof value === "boolean") {
-        return value;
-    }
-    if (value === "true" || value === "false") {
-        return value === "true";
-    }
-    problems.add(path, value, "must be true or false");
-    return undefined;
-}
-
-/** One of a fixed set of strings. */
-export function checkOneOf<T extends string>(value: unknown, path: string, allowed: readonly T[], problems: Problems): value is T {
-    if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
-        problems.add(path, value, `must be one of: ${allowed.join(", ")}`);
-        return false;
-    }
-    return true;
+/** An https:// URL. */
+export function httpsUrl(allowed: string) {
+    return matching(/^https:\/\/\S+$/, allowed);
 }
 
 /** What a quantity measures: cpu (cores) or bytes (memory, ephemeral-storage). */
 export type QuantityKind = "cpu" | "bytes";
 
-/** A Kubernetes quantity as written and as an exact value. */
-export interface CheckedQuantity {
-    readonly text: string;
-    readonly quantity: Quantity;
+/** A positive Kubernetes quantity of the given kind, as text; YAML may give a plain number ("cpu: 1"). */
+export function quantity(kind: QuantityKind) {
+    const examples = kind === "cpu" ? `"250m", "1", "1.5"` : `"64Mi", "1Gi", "500M"`;
+    const allowed = `must be a positive Kubernetes quantity, e.g. ${examples}`;
+    return allowing(
+        allowing(z.union([allowing(z.string().regex(quantityPattern), allowed), z.number()]), allowed)
+            .transform((value) => value.toString())
+            .refine((text) => (parseQuantity(text)?.numerator ?? 0n) > 0n),
+        allowed,
+    );
 }
 
-/** A positive Kubernetes quantity of the given kind; YAML may give a plain number ("cpu: 1"). */
-export function checkQuantity(value: unknown, path: string, kind: QuantityKind, problems: Problems): CheckedQuantity | undefined {
-    const text = typeof value === "number" ? value.toString() : typeof value === "string" ? value : undefined;
-    const parsed = text === undefined ? undefined : parseQuantity(text);
-    if (text === undefined || parsed === undefined || parsed.numerator <= 0n) {
-        const examples = kind === "cpu" ? `"250m", "1", "1.5"` : `"64Mi", "1Gi", "500M"`;
-        problems.add(path, value, `must be a positive Kubernetes quantity, e.g. ${examples}`);
+const durationPattern = /^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/;
+
+/** Seconds in a Prometheus duration of hours, minutes and seconds ("1h30m"), or undefined for anything else. */
+export function durationSeconds(value: unknown): number | undefined {
+    const match = typeof value === "string" ? durationPattern.exec(value) : null;
+    if (!match) {
         return undefined;
     }
-    return { text, quantity: parsed };
+    const unit = (part: string | undefined) => (part ? parseInt(part, 10) : 0);
+    return unit(match[1]) * 3600 + unit(match[2]) * 60 + unit(match[3]);
 }
 
-const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** An environment variable name that is portable to every shell and runtime. */
-export function checkEnvName(name: string, path: string, problems: Problems): boolean {
-    if (!envName.test(name)) {
-        problems.add(path, name, "must be an environment variable name: letters, digits and '_', not starting with a digit");
-        return false;
-    }
-    return true;
+/** A duration of hours, minutes and seconds ("3m", "1h30m", "90s") within [min, max] seconds; `range` says so in words. */
+export function duration(minSeconds: number, maxSeconds: number, range: string) {
+    return allowing(
+        z
+            .string()
+            .regex(durationPattern)
+            .refine((text) => {
+                const seconds = durationSeconds(text) ?? -1;
+                return seconds >= minSeconds && seconds <= maxSeconds;
+            }),
+        `must be a duration of hours, minutes and seconds from ${range}, e.g. "3m", "1h30m" or "90s"`,
+    );
 }
 
-/** A repository-relative path that stays inside the repository. */
-export function checkRelativePath(value: unknown, path: string, problems: Problems): value is string {
-    if (typeof value !== "string" || value.length === 0 || value.startsWith("/") || value.split(/[\\/]/).some((segment) => segment === "..")) {
-        problems.add(path, value, "must be a path relative to the project directory, without '..'");
-        return false;
-    }
-    return true;
+/** A number above 0 and below (or at most) `max`. */
+export function ratio(max: number, inclusive: boolean) {
+    const number = z.number().gt(0);
+    return allowing(inclusive ? number.lte(max) : number.lt(max), `must be a number above 0 and ${inclusive ? "at most" : "below"} ${max}, e.g. 0.05 for 5%`);
+}
+
+/** Kubernetes label names and values, which the selector and dashboard labels are on the objects. */
+const kubernetesLabelName = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const kubernetesLabelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+/** A map of Kubernetes label name to value, outside app.kubernetes.io/ (go-services sets those). */
+export const labels = allowing(
+    z.record(
+        allowing(
+            z
+                .string()
+                .regex(kubernetesLabelName)
+                .refine((name) => !name.startsWith("app.kubernetes.io/")),
+            "must have a Kubernetes label name ([prefix/]name, 63 characters at most) outside app.kubernetes.io/, which go-services sets",
+        ),
+        matching(
+            kubernetesLabelValue,
+            "must be a Kubernetes label value: a string of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+            63,
+        ),
+    ),
+    "must be a map of Kubernetes label name to value",
+);
+
+/**
+ * A secret: a Pulumi secret in TypeScript; in a stack file the name of a secret config key
+ * (`pulumi config set --secret <key> <value>`), checked by config.ts. Never shown in an error.
+ */
+export function secretValue(allowed: string) {
+    return allowing(
+        z.custom<pulumi.Input<string>>((value) => value !== null && value !== undefined),
+        allowed,
+    ).meta({ secret: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single-field checks for code that checks one value outside a schema.
+
+function checker<S extends z.ZodType>(schema: S) {
+    return (value: unknown, path: string, problems: Problems): value is z.output<S> => parseInto(schema, value, path, problems) !== undefined;
+}
+
+/** Checks an image tag (semver or git-<sha>). */
+export const checkImageTag = checker(imageTag);
+/** Checks an image reference pinned by digest. */
+export const checkDigestReference = checker(digestReference);
+/** Checks a registry URL. */
+export const checkRegistryUrl = checker(registryUrl);
+
+/** Checks a DNS-1123 label of at most `maxLength` characters. */
+export function checkDnsLabel(value: unknown, path: string, problems: Problems, maxLength = 63): value is string {
+    return parseInto(dnsLabel(maxLength), value, path, problems) !== undefined;
+}
+
+/** Checks an integer within [min, max]. */
+export function checkInteger(value: unknown, path: string, min: number, max: number, problems: Problems): value is number {
+    return parseInto(integer(min, max), value, path, problems) !== undefined;
+}
+
+/** Checks that `value` is a map whose keys are all in `allowedKeys`. */
+export function checkObject(value: unknown, path: string, allowedKeys: readonly string[], problems: Problems): PlainObject | undefined {
+    return parseInto(z.strictObject(Object.fromEntries(allowedKeys.map((key) => [key, z.unknown()]))), value, path, problems);
+}
+
+/** The repository of a digest reference: everything before the '@'. */
+export function repositoryOf(reference: string): string {
+    return reference.slice(0, reference.indexOf("@"));
+}
+
+/** The commit the tag was built from when the tag names one (git-<sha>). */
+export function commitFromTag(tag: string): string | undefined {
+    return gitTag.test(tag) ? tag.slice("git-".length) : undefined;
 }

@@ -45,10 +45,10 @@ describe("rollout strategy settings", () => {
         });
         const byPath = Object.fromEntries(problems.map((problem) => [problem.path, problem]));
         assert.match(byPath["services.hello.rollout.canary.steps[2]"]?.allowed ?? "", /1-99/);
-        assert.match(byPath["services.hello.rollout.canary.steps"]?.allowed ?? "", /rise step by step/);
+        assert.match(byPath["services.hello.rollout.canary.steps"]?.allowed ?? "", /rising traffic percentages/);
         assert.match(byPath["services.hello.rollout.canary.analysis.interval"]?.allowed ?? "", /duration/);
         assert.strictEqual(byPath["services.hello.rollout.canary.analysis.interval"]?.value, '"soon"');
-        assert.match(byPath["services.hello.rollout.canary.analysis.count"]?.allowed ?? "", /1-20/);
+        assert.match(byPath["services.hello.rollout.canary.analysis.count"]?.allowed ?? "", /from 1 to 20/);
         assert.match(byPath["services.hello.rollout.canary.analysis.errorRatio"]?.allowed ?? "", /above 0 and below 1/);
         assert.match(byPath["services.hello.rollout.canary.analysis.treshold"]?.allowed ?? "", /unknown key; allowed keys: interval, count, window/);
     });
@@ -56,7 +56,7 @@ describe("rollout strategy settings", () => {
     it("refuses an unknown strategy and canary settings under rolling", () => {
         const unknown = only(settingsProblems({ rollout: { strategy: "blueGreen" } }), "problem");
         assert.strictEqual(unknown.path, "services.hello.rollout.strategy");
-        assert.match(unknown.allowed, /rolling or canary/);
+        assert.match(unknown.allowed, /one of: rolling, canary/);
         const stray = only(settingsProblems({ rollout: { canary: { steps: [10] } } }), "problem");
         assert.strictEqual(stray.path, "services.hello.rollout.canary");
         assert.match(stray.allowed, /only allowed with strategy canary/);
