@@ -8,10 +8,9 @@ readonly SERVICES_DIR="$REPO_ROOT/services"
 readonly GO_SERVICE_DOCKERFILE="$REPO_ROOT/docker/go-service.Dockerfile"
 
 # Local stand-ins for the base images of the golden Dockerfile, which cannot be
-# pulled here; the e2e tests use the same names. Keep the Go minor version in
-# step with the GO_IMAGE default of the Dockerfile.
+# pulled here; the e2e tests use the same names. The builder holds the Go
+# toolchain of go_toolchain, as the GO_IMAGE default of the Dockerfile does.
 readonly BUILDER_IMAGE=localhost/go-services/go-builder:1.26
-readonly BUILDER_GO_MINOR=go1.26
 readonly RUNTIME_IMAGE=localhost/go-services/runtime-static:nonroot
 
 # The version the Kubernetes provider of tools/pulumi-kubernetes is stamped and installed as:
@@ -78,4 +77,15 @@ list_modules() {
 	for mod in "$SERVICES_DIR"/*/go.mod; do
 		[[ -e $mod ]] && printf '%s\n' "${mod%/go.mod}"
 	done
+}
+
+# Prints the Go toolchain every Go module of ours names in its `toolchain` line (go1.26.11):
+# what the images are built with, and what the Go checks and govulncheck run. Read from the
+# platform module; test/goToolchain.test.ts keeps the other go.mod files and the Dockerfile's
+# builder image in step with it (README, "Go toolchain").
+go_toolchain() {
+	local toolchain
+	toolchain=$(sed -n 's/^toolchain \(go[0-9][0-9.]*\)$/\1/p' "$SERVICES_DIR/platform/go.mod")
+	[[ -n $toolchain ]] || die "services/platform/go.mod has no 'toolchain goX.Y.Z' line"
+	printf '%s\n' "$toolchain"
 }
