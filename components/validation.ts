@@ -440,9 +440,9 @@ export function duration(minSeconds: number, maxSeconds: number, range: string) 
 }
 
 /** A number above 0 and below (or at most) `max`. */
-export function ratio(max: number, inclusive: boolean) {
+export function ratio(max: number, inclusive: boolean, example = "0.05 for 5%") {
     const number = z.number().gt(0);
-    return allowing(inclusive ? number.lte(max) : number.lt(max), `must be a number above 0 and ${inclusive ? "at most" : "below"} ${max}, e.g. 0.05 for 5%`);
+    return allowing(inclusive ? number.lte(max) : number.lt(max), `must be a number above 0 and ${inclusive ? "at most" : "below"} ${max}, e.g. ${example}`);
 }
 
 /** Kubernetes label names and values, which the selector and dashboard labels are on the objects. */
