@@ -493,9 +493,14 @@ export const checkDigestReference = checker(digestReference);
 /** Checks a registry URL. */
 export const checkRegistryUrl = checker(registryUrl);
 
+/** The DNS-label schemas of each length checked so far: built once, not once per service. */
+const dnsLabels = new Map<number, ReturnType<typeof dnsLabel>>();
+
 /** Checks a DNS-1123 label of at most `maxLength` characters. */
 export function checkDnsLabel(value: unknown, path: string, problems: Problems, maxLength = 63): value is string {
-    return parseInto(dnsLabel(maxLength), value, path, problems) !== undefined;
+    const schema = dnsLabels.get(maxLength) ?? dnsLabel(maxLength);
+    dnsLabels.set(maxLength, schema);
+    return parseInto(schema, value, path, problems) !== undefined;
 }
 
 /** Checks an integer within [min, max]. */
