@@ -10,6 +10,7 @@ import * as path from "path";
 import { z } from "zod";
 import { stackConfigKeys, stackConfigSchema } from "../../components/config";
 import { alertThresholdsSchema, defaultAlertThresholds } from "../../components/monitoringSettings";
+import { isPlainObject } from "../../components/validation";
 
 /** The repository root. */
 export const repositoryRoot = path.resolve(__dirname, "..", "..");
@@ -135,7 +136,7 @@ function rowsOf(node: JsonSchema, prefix: string, stop: (node: JsonSchema) => st
             rows.push({ key: code(key), default: defaultOf(child), allowed: `${child.description ?? ""} ${reference}`.trim() });
         } else if (child.type === "object" && child.properties !== undefined) {
             rows.push(...rowsOf(child, `${key}.`, stop));
-        } else if (child.anyOf?.every((option) => typeof option !== "boolean" && option.properties !== undefined)) {
+        } else if ((child.oneOf ?? child.anyOf)?.every((option) => typeof option !== "boolean" && option.properties !== undefined)) {
             rows.push(...optionRows(child, key, stop));
         } else {
             rows.push({ key: code(key), default: defaultOf(child), allowed: allowedOf(child) });
@@ -146,7 +147,7 @@ function rowsOf(node: JsonSchema, prefix: string, stop: (node: JsonSchema) => st
 
 /** The rows of a union of maps told apart by one key (registry.kind): each option's keys, said for which option. */
 function optionRows(node: JsonSchema, key: string, stop: (node: JsonSchema) => string | undefined): Row[] {
-    const options = (node.anyOf ?? []).filter((option): option is JsonSchema => typeof option !== "boolean");
+    const options = (node.oneOf ?? node.anyOf ?? []).filter((option): option is JsonSchema => typeof option !== "boolean");
     const discriminator = Object.keys(options[0]?.properties ?? {})[0] ?? "";
     const values = options.map((option) => {
         const property = option.properties?.[discriminator];
@@ -155,7 +156,7 @@ function optionRows(node: JsonSchema, key: string, stop: (node: JsonSchema) => s
     const rows: Row[] = [
         {
             key: code(`${key}.${discriminator}`),
-            default: defaultOf(node) || "",
+            default: defaultOf({ default: isPlainObject(node.default) ? node.default[discriminator] : node.default }),
             allowed:
                 `${node.description ?? ""} ${options.map((option, index) => `${code(values[index] ?? "")}: ${allowedOf(asSchema(option.properties?.[discriminator]))}`).join("; ")}`.trim(),
         },
