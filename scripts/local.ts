@@ -31,6 +31,7 @@ import {
     missingPackages,
     namespaceOfConfig,
     PodView,
+    processAlive,
     projectCopyLinks,
     servicesOfConfig,
     Target,
@@ -580,13 +581,24 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<void
 // ---------------------------------------------------------------------------------------
 // The URLs: a kubectl port-forward per service, restarted when its pod goes (a rollout).
 
-function stopForwards(record: RunRecord): void {
+/** Stops the port-forwards (each a process group) and waits until they are gone, so that their ports are free. */
+async function stopForwards(record: RunRecord): Promise<void> {
     for (const forward of record.forwards) {
         try {
             process.kill(-forward.pid, "SIGTERM");
         } catch {
             // gone already
         }
+    }
+    const deadline = Date.now() + 10_000;
+    while (record.forwards.some((forward) => processAlive(forward.pid))) {
+        if (Date.now() > deadline) {
+            for (const forward of record.forwards.filter((candidate) => processAlive(candidate.pid))) {
+                process.kill(-forward.pid, "SIGKILL");
+            }
+            break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
     }
     record.forwards = [];
 }
@@ -602,7 +614,7 @@ async function answers(url: string): Promise<boolean> {
 }
 
 async function startForwards(record: RunRecord, services: readonly string[]): Promise<Map<string, number>> {
-    stopForwards(record);
+    await stopForwards(record);
     writeRecord(record);
     const ports = forwardPorts(services, forwardBase);
     await requireFreePorts(new Map([...ports].map(([service, port]) => [port, `the URL of ${service}`])));
@@ -752,7 +764,7 @@ async function down(): Promise<void> {
         return;
     }
     say(`taking the local stack down from ${record.target.kind} ${record.target.context}`);
-    stopForwards(record);
+    await stopForwards(record);
     writeRecord(record);
     const reachable = record.target.kind !== "project-cluster" || (await projectClusterRunning());
     const stackExists = fs.existsSync(path.join(projectCopy, "Pulumi.yaml")) && fs.existsSync(path.join(stateDirectory, "state"));

@@ -4,6 +4,7 @@
  * packages the project's cluster lacks, the local stack's generated configuration, which pods
  * have failed and why, and whether a `pulumi up` changed anything.
  */
+import * as fs from "fs";
 import type { StackFileConfig } from "./engine";
 import { projectName } from "./evaluate";
 
@@ -244,4 +245,14 @@ export function updateSummary(output: string): { readonly changed: boolean; read
 /** The first free-or-ours port for each service, in order from `base`. */
 export function forwardPorts(services: readonly string[], base: number): Map<string, number> {
     return new Map(services.map((service, index) => [service, base + index]));
+}
+
+/** Whether a process runs: it exists and is not a zombie waiting for a parent to reap it (Linux /proc). */
+export function processAlive(pid: number): boolean {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return !/^\d+ \(.*\) Z /s.test(stat);
+    } catch {
+        return false;
+    }
 }

@@ -17,6 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { CommandResult, runChecked, runCommand } from "../../scripts/lib/command";
 import { projectRoot } from "../../scripts/lib/evaluate";
+import { processAlive } from "../../scripts/lib/localStack";
 import { readDeployment } from "../engine/support/deployments";
 import { underLoad } from "../engine/support/load";
 import { podsOf } from "../e2e/support/cluster";
@@ -133,7 +134,7 @@ async function assertNothingLeft(forwardPids: readonly number[]): Promise<void> 
         "no kube-proxy or kubelet iptables rule",
     );
     for (const pid of forwardPids) {
-        assert.throws(() => process.kill(pid, 0), /ESRCH/, `port-forward ${pid} is stopped`);
+        assert.ok(!processAlive(pid), `port-forward ${pid} is stopped`);
     }
     assert.ok(!fs.existsSync(path.join(clone, ".pulumi-local")), ".pulumi-local/ is removed");
     assert.strictEqual(await runChecked(["git", "-C", clone, "status", "--porcelain"]), "", "git status is clean");
@@ -264,7 +265,7 @@ describe("npm run up:local on a kube context the user names (the project's clust
         const namespaceLookup = await runCommand(["kubectl", "get", "namespace", namespace]);
         assert.notStrictEqual(namespaceLookup.code, 0, `namespace ${namespace} is gone`);
         for (const pid of pids) {
-            assert.throws(() => process.kill(pid, 0), /ESRCH/, `port-forward ${pid} is stopped`);
+            assert.ok(!processAlive(pid), `port-forward ${pid} is stopped`);
         }
         assert.ok(!fs.existsSync(path.join(clone, ".pulumi-local")));
         assert.strictEqual(await runChecked(["git", "-C", clone, "status", "--porcelain"]), "");
