@@ -519,7 +519,8 @@ async function diagnose(record: RunRecord): Promise<string[]> {
     return messages;
 }
 
-async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<void> {
+/** Runs pulumi up; resolves with whether it changed anything, fails with the diagnosis when a pod cannot start. */
+async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<boolean> {
     const select = await runCommand(["pulumi", "stack", "select", "--create", stackName], { cwd: projectCopy, env: env as Record<string, string> });
     if (select.code !== 0) {
         fail(`pulumi stack select --create ${stackName} failed: ${lastLines(select.stderr, 10)}`);
@@ -576,6 +577,7 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<void
     }
     const summary = updateSummary(output);
     say(summary.changed ? `deployed (${summary.summary})` : `no changes (${summary.summary})`);
+    return summary.changed;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -613,14 +615,21 @@ async function answers(url: string): Promise<boolean> {
     }
 }
 
-async function startForwards(record: RunRecord, services: readonly string[]): Promise<Map<string, number>> {
-    await stopForwards(record);
-    writeRecord(record);
+async function startForwards(record: RunRecord, services: readonly string[], changed: boolean): Promise<Map<string, number>> {
     const ports = forwardPorts(services, forwardBase);
-    await requireFreePorts(new Map([...ports].map(([service, port]) => [port, `the URL of ${service}`])));
     const directory = path.join(stateDirectory, "forward");
+    // After an update that changed nothing, the port-forwards of the earlier run still reach the same pods.
+    const kept =
+        !changed &&
+        record.forwards.length === ports.size &&
+        record.forwards.every((forward) => ports.get(forward.service) === forward.port && processAlive(forward.pid));
+    if (!kept) {
+        await stopForwards(record);
+        writeRecord(record);
+        await requireFreePorts(new Map([...ports].map(([service, port]) => [port, `the URL of ${service}`])));
+    }
     fs.mkdirSync(directory, { recursive: true });
-    for (const [service, port] of ports) {
+    for (const [service, port] of kept ? [] : ports) {
         const log = fs.openSync(path.join(directory, `${service}.log`), "a");
         const child = spawn(
             "bash",
@@ -743,9 +752,9 @@ async function up(args: readonly string[]): Promise<void> {
     if (env.KUBECONFIG === undefined) {
         delete env.KUBECONFIG;
     }
-    await pulumiUp(record, env);
+    const changed = await pulumiUp(record, env);
 
-    const ports = await startForwards(record, services);
+    const ports = await startForwards(record, services, changed);
     say(`every service is rolled out and Ready in namespace ${record.namespace} (${Math.round((Date.now() - started) / 1000)} s):`);
     for (const [service, port] of ports) {
         const url = `http://127.0.0.1:${port}`;
