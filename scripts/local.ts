@@ -47,8 +47,12 @@ const forwardBase = Number.parseInt(process.env.GO_SERVICES_LOCAL_PORT ?? "18081
 /** How long the printed URLs may take to answer once the rollout is done. */
 const forwardDeadlineMs = 60_000;
 
-/** Cold build minutes per tools/ module on a 2-core machine (median of what the prebuild logged). */
-const coldBuildMinutes: Readonly<Record<string, number>> = { kubernetes: 14, registry: 2, pause: 1, pulumi: 12, "pulumi-kubernetes": 9 };
+/**
+ * Cold build minutes per tools/ module on a 2-core machine: kubernetes, registry and pause as the
+ * prebuild logged them (4859 s, 277 s, 0.1 s, on a machine busy with other builds); pulumi and
+ * pulumi-kubernetes estimated.
+ */
+const coldBuildMinutes: Readonly<Record<string, number>> = { kubernetes: 80, registry: 5, pause: 1, pulumi: 20, "pulumi-kubernetes": 15 };
 
 /** What up:local started and where it deployed: read by the next run and by down:local. */
 interface RunRecord {
