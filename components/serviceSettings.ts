@@ -4,6 +4,7 @@
  * checks them and fills in the defaults. Both entry points use the same keys, so an error
  * names the same key a user wrote.
  */
+import { AutoscalingBehavior, resolveAutoscalingBehavior } from "./autoscalingBehavior";
 import { instanceName } from "./labels";
 import { compareQuantities, parseQuantity } from "./quantity";
 import { AlertThresholds, defaultMetricsPort, resolveAlertThresholds } from "./monitoringSettings";
@@ -111,6 +112,8 @@ export interface ServiceSettings<TSecret = unknown> {
         targetCPUUtilization?: number;
         /** Average memory utilisation target in percent of the request; not used when omitted. */
         targetMemoryUtilization?: number;
+        /** How fast it may scale up and down (spec.behavior); see {@link AutoscalingBehavior}. */
+        behavior?: AutoscalingBehavior;
     };
     /** Graceful shutdown timing. */
     shutdown?: {
@@ -199,7 +202,7 @@ export interface ResolvedSettings {
     env: Record<string, string>;
     /** Names of the secret variables, sorted. */
     secretEnvNames: string[];
-    autoscaling?: { minReplicas: number; maxReplicas: number; targetCPUUtilization: number; targetMemoryUtilization?: number };
+    autoscaling?: { minReplicas: number; maxReplicas: number; targetCPUUtilization: number; targetMemoryUtilization?: number; behavior?: AutoscalingBehavior };
     shutdown: { drainSeconds: number; timeoutSeconds: number; gracePeriodSeconds: number };
     probes: { startup: ResolvedProbe; liveness: ResolvedProbe; readiness: ResolvedProbe };
     network: { ingressNamespaces: string[]; egress: ResolvedEgressRule[] };
@@ -592,7 +595,7 @@ function resolveAutoscaling(value: unknown, path: string, problems: Problems): R
     if (value === undefined) {
         return undefined;
     }
-    const input = checkObject(value, path, ["minReplicas", "maxReplicas", "targetCPUUtilization", "targetMemoryUtilization"], problems);
+    const input = checkObject(value, path, ["minReplicas", "maxReplicas", "targetCPUUtilization", "targetMemoryUtilization", "behavior"], problems);
     if (!input) {
         return undefined;
     }
@@ -602,6 +605,7 @@ function resolveAutoscaling(value: unknown, path: string, problems: Problems): R
     const cpu = optionalInteger(input.targetCPUUtilization, at("targetCPUUtilization"), 1, 100, 70, problems);
     const memoryOk =
         input.targetMemoryUtilization === undefined || checkInteger(input.targetMemoryUtilization, at("targetMemoryUtilization"), 1, 100, problems);
+    const behavior = resolveAutoscalingBehavior(input.behavior, at("behavior"), problems);
     if (!okMin || !okMax || !memoryOk) {
         return undefined;
     }
@@ -616,6 +620,7 @@ function resolveAutoscaling(value: unknown, path: string, problems: Problems): R
         maxReplicas,
         targetCPUUtilization: cpu,
         ...(input.targetMemoryUtilization === undefined ? {} : { targetMemoryUtilization: input.targetMemoryUtilization as number }),
+        ...(behavior === undefined ? {} : { behavior }),
     };
 }
 
