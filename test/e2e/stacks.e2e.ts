@@ -51,8 +51,10 @@ import { assertConfined, assertLimits, assertReadOnlyRoot } from "./support/hard
 import { httpGet, HttpOutcome, HttpTarget } from "./support/http";
 import { buildServiceImages, deriveImage, e2eImageTag } from "./support/images";
 import { FixedRateLoad, summarize } from "./support/loadGenerator";
+import { buildProbeImage } from "./support/netprobe";
 import { processAlive } from "./support/runtime";
 import { pollUntil } from "./support/wait";
+import { describeNetworkPolicies } from "./networkPolicies";
 
 const stacks = ["dev", "prod", "local"] as const;
 
@@ -264,6 +266,8 @@ function describeStack(stack: (typeof stacks)[number], declared: readonly Kubern
                 () => applied,
             );
         }
+
+        describeNetworkPolicies(stack, namespace, declared, workloads, () => images().probe, figures);
     });
 }
 
@@ -480,6 +484,8 @@ async function deleteAndWatch(namespace: string, workload: DeclaredWorkload, gra
 interface StackImages {
     readonly first: ReadonlyMap<string, string>;
     readonly second: ReadonlyMap<string, string>;
+    /** The network probe (tools/netprobe) the NetworkPolicy tests connect from. */
+    readonly probe: string;
 }
 
 /** Evaluates the stacks, then declares the suites and starts the run. */
@@ -507,6 +513,7 @@ async function declareSuites(): Promise<void> {
             images = {
                 first: new Map(services.map((service, index) => [service, first[index] ?? ""])),
                 second: new Map(services.map((service, index) => [service, second[index] ?? ""])),
+                probe: await buildProbeImage(),
             };
             const apiserverReady = path.join(clusterEnvironment().stateDirectory, "run", "apiserver-ready-seconds");
             if (fs.existsSync(apiserverReady)) {

@@ -26,6 +26,8 @@ export interface StackFigures {
     drains: Record<string, { readyz503AfterMs: number; exitCode: number; exitAfterMs: number; load: LoadFigures }>;
     /** Per service: SIGKILL to ready again after the kubelet restarted the container, ms. */
     killToReadyMs: Record<string, number>;
+    /** Per service: its NetworkPolicy applied (server-side apply returned) to a pod it refuses refused, ms. */
+    policyEnforcementMs: Record<string, number>;
 }
 
 /** The figures of a run. */
@@ -48,6 +50,7 @@ export class Figures {
             rollouts: { ...current.rollouts, ...figures.rollouts },
             drains: { ...current.drains, ...figures.drains },
             killToReadyMs: { ...current.killToReadyMs, ...figures.killToReadyMs },
+            policyEnforcementMs: { ...current.policyEnforcementMs, ...figures.policyEnforcementMs },
         });
     }
 
@@ -76,6 +79,9 @@ export class Figures {
             }
             for (const [service, killToReady] of Object.entries(figures.killToReadyMs ?? {})) {
                 lines.push(`  ${service}: SIGKILL to ready again (restarted by the kubelet) ${ms(killToReady)}`);
+            }
+            for (const [service, enforcement] of Object.entries(figures.policyEnforcementMs ?? {})) {
+                lines.push(`  ${service}: NetworkPolicy applied to enforced (kube-router) ${ms(enforcement)}`);
             }
         }
         for (const [name, value] of this.notes) {
