@@ -28,6 +28,11 @@ export interface StackFigures {
     killToReadyMs: Record<string, number>;
     /** Per service: its NetworkPolicy applied (server-side apply returned) to a pod it refuses refused, ms. */
     policyEnforcementMs: Record<string, number>;
+    /** Per autoscaled service: load start to a pod added by the HPA ready, load stop to the minimum again. */
+    autoscaling: Record<
+        string,
+        { adjustments: string; scaleOutMs: number; scaleInMs: number; peakReplicas: number; peakUtilization: number; load: LoadFigures }
+    >;
 }
 
 /** The figures of a run. */
@@ -51,6 +56,7 @@ export class Figures {
             drains: { ...current.drains, ...figures.drains },
             killToReadyMs: { ...current.killToReadyMs, ...figures.killToReadyMs },
             policyEnforcementMs: { ...current.policyEnforcementMs, ...figures.policyEnforcementMs },
+            autoscaling: { ...current.autoscaling, ...figures.autoscaling },
         });
     }
 
@@ -82,6 +88,11 @@ export class Figures {
             }
             for (const [service, enforcement] of Object.entries(figures.policyEnforcementMs ?? {})) {
                 lines.push(`  ${service}: NetworkPolicy applied to enforced (kube-router) ${ms(enforcement)}`);
+            }
+            for (const [service, scaling] of Object.entries(figures.autoscaling ?? {})) {
+                lines.push(
+                    `  ${service}: HPA (${scaling.adjustments}) scale-out ${ms(scaling.scaleOutMs)} after the load started, scale-in ${ms(scaling.scaleInMs)} after it stopped; peak ${scaling.peakReplicas} replicas at ${scaling.peakUtilization} % CPU; during scale-out ${load(scaling.load)}`,
+                );
             }
         }
         for (const [name, value] of this.notes) {
