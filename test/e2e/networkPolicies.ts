@@ -97,12 +97,12 @@ function portNamed(workload: DeclaredWorkload, name: string): number {
     return port;
 }
 
-/** Every namespace a stack's policies name in a namespaceSelector. */
-function namedNamespaces(policies: readonly DeclaredPolicy[]): string[] {
+/** Every namespace a stack's policies admit by a namespaceSelector (the ingress controller's, Prometheus'). */
+function admittedNamespaces(policies: readonly DeclaredPolicy[]): string[] {
     const names = policies.flatMap((policy) =>
-        [...(policy.spec.ingress ?? []).flatMap((rule) => rule.from ?? []), ...(policy.spec.egress ?? []).flatMap((rule) => rule.to ?? [])].flatMap(
-            (peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ?? [],
-        ),
+        (policy.spec.ingress ?? [])
+            .flatMap((rule) => rule.from ?? [])
+            .flatMap((peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ?? []),
     );
     return [...new Set(names)].sort();
 }
@@ -140,7 +140,7 @@ export function describeNetworkPolicies(
 
     describe(`${stack}: NetworkPolicies enforced by the cluster (kube-router), seen from inside pods`, function () {
         before(async function () {
-            const extra = [outsiderNamespace, ...namedNamespaces(policies)].filter((name) => name !== namespace);
+            const extra = [outsiderNamespace, ...admittedNamespaces(policies)].filter((name) => name !== namespace);
             for (const name of extra) {
                 if ((await kubectlResult(["get", "namespace", name])).code !== 0) {
                     await kubectl(["create", "namespace", name]);
@@ -153,7 +153,7 @@ export function describeNetworkPolicies(
                         ? "the stack's own namespace"
                         : name === outsiderNamespace
                           ? "a namespace no policy names"
-                          : "a namespace the policies name";
+                          : "a namespace a policy admits";
                 await startProbePod(name, "e2e-netprobe", probeImage());
                 probes.push({ namespace: name, labels: probeLabels, pod: "e2e-netprobe", role });
             }
