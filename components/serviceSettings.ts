@@ -10,6 +10,7 @@
  * `npm run schema` to regenerate schema/stack-config.schema.json and the README tables.
  */
 import { z } from "zod";
+import { autoscalingBehaviorSchema } from "./autoscalingBehavior";
 import { instanceName } from "./labels";
 import { compareQuantities, parseQuantity } from "./quantity";
 import { alertThresholdsSchema, defaultMetricsPort } from "./monitoringSettings";
@@ -232,6 +233,7 @@ export const serviceSettingsSchema = z
                 targetMemoryUtilization: integer(1, 100)
                     .optional()
                     .meta({ description: "Average memory utilisation target, in percent of the request; not used when omitted." }),
+                behavior: autoscalingBehaviorSchema,
             })
             .check(
                 crossField(["minReplicas", "maxReplicas"], ({ minReplicas, maxReplicas }, report) => {
