@@ -3,6 +3,7 @@
  * HorizontalPodAutoscaler of a service.
  */
 import type { types } from "@pulumi/kubernetes";
+import { hpaBehavior } from "./autoscalingBehavior";
 import { recommendedLabels, selectorLabels, ServiceIdentity } from "./labels";
 import { ResolvedSettings } from "./serviceSettings";
 import { minimumReplicas } from "./workload";
@@ -61,10 +62,7 @@ export function buildHorizontalPodAutoscaler(
                 utilization("cpu", autoscaling.targetCPUUtilization),
                 ...(autoscaling.targetMemoryUtilization === undefined ? [] : [utilization("memory", autoscaling.targetMemoryUtilization)]),
             ],
-            behavior: {
-                // Scale down slowly: a dip in traffic should not tear down pods that the next burst needs.
-                scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] },
-            },
+            behavior: hpaBehavior(autoscaling.behavior),
         },
     };
 }

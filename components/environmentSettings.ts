@@ -18,9 +18,9 @@ export const kubernetesConnectionSchema = z
         context: allowing(z.string().min(1), "must be the name of a kubeconfig context")
             .optional()
             .meta({ description: "A context of the ambient kubeconfig." }),
-        kubeconfig: secretValue("must be a kubeconfig document")
+        kubeconfig: secretValue("must be the name of a secret config key holding a kubeconfig (in TypeScript, a Pulumi secret)")
             .optional()
-            .meta({ description: "A kubeconfig document: in a stack file, the name of a secret config key holding it; in TypeScript, a Pulumi secret." }),
+            .meta({ description: 'A kubeconfig document, kept a secret: `pulumi config set --secret go-services:kubeconfig "$(cat kubeconfig)"`.' }),
         renderYamlToDirectory: relativePath
             .optional()
             .meta({ description: "Write YAML manifests to this directory instead of talking to a cluster (no cluster needed)." }),

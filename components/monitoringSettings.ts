@@ -6,7 +6,7 @@
  */
 import { prometheusUrlSchema } from "./rolloutStrategy";
 import { z } from "zod";
-import { crossField, dnsLabel, duration, durationSeconds, flag, httpsUrl, integer, labels, listOf, oneOf, parseInto, Problems, ratio } from "./validation";
+import { allowing, crossField, dnsLabel, duration, durationSeconds, flag, httpsUrl, integer, labels, oneOf, parseInto, Problems, ratio } from "./validation";
 
 export { durationSeconds };
 
@@ -41,7 +41,7 @@ export const alertThresholdsSchema = z.strictObject({
         .meta({ description: "[GoServiceHighErrorRate](#goservicehigherrorrate): share of requests answered 5xx over 5 minutes above which it fires." }),
     errorRatioFor: forDuration("How long the error ratio must stay above `errorRatio`.").optional(),
     // The platform's largest finite latency bucket is 10s: p99 can never be seen above it.
-    latencyP99Seconds: ratio(10, false).optional().meta({
+    latencyP99Seconds: ratio(10, false, "0.25 for 250 ms").optional().meta({
         description:
             "[GoServiceHighLatency](#goservicehighlatency): p99 request latency over 5 minutes, in seconds, above which it fires (the latency objective).",
     }),
@@ -89,7 +89,7 @@ export const monitoringSchema = z
             description:
                 "Labels put on each ServiceMonitor and PrometheusRule, for the Prometheus's serviceMonitorSelector and ruleSelector (the default is what the kube-prometheus-stack chart selects when installed under that release name).",
         }),
-        namespaces: listOf(dnsLabel(), "must be a list of namespace names")
+        namespaces: allowing(z.array(dnsLabel()), "must be a list of namespace names")
             .transform((names) => [...new Set(names)].sort())
             .default(["monitoring"])
             .meta({ description: "Namespaces whose pods may connect to the metrics port (the NetworkPolicy)." }),

@@ -34,7 +34,7 @@ export const promotionSchema = z.strictObject({
         "must be a fully qualified stack name <org>/<project>/<stack> (letters, digits, '_', '.', '-'), e.g. acme/go-services/dev, or organization/go-services/dev on a self-managed backend",
     ).meta({
         description:
-            "The stack whose images this one deploys, fully qualified: `<org>/<project>/<stack>` (`organization/...` on a self-managed backend). Nothing is built here; see [Releases: build once, promote](#releases-build-once-promote).",
+            "The stack whose images this one deploys, fully qualified: `<org>/<project>/<stack>` (`organization/...` on a self-managed backend). Nothing is built here; see [Releases: build once, promote the digest](#releases-build-once-promote-the-digest).",
     }),
 });
 

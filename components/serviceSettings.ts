@@ -11,6 +11,7 @@
  */
 import { rolloutStrategyCheck, rolloutStrategyShape, withCanaryDefaults } from "./rolloutStrategy";
 import { z } from "zod";
+import { autoscalingBehaviorSchema } from "./autoscalingBehavior";
 import { instanceName } from "./labels";
 import { compareQuantities, parseQuantity } from "./quantity";
 import { alertThresholdsSchema, defaultMetricsPort } from "./monitoringSettings";
@@ -233,6 +234,7 @@ export const serviceSettingsSchema = z
                 targetMemoryUtilization: integer(1, 100)
                     .optional()
                     .meta({ description: "Average memory utilisation target, in percent of the request; not used when omitted." }),
+                behavior: autoscalingBehaviorSchema,
             })
             .check(
                 crossField(["minReplicas", "maxReplicas"], ({ minReplicas, maxReplicas }, report) => {

@@ -35,7 +35,7 @@ export const registrySchema = z
                 )
                     .optional()
                     .meta({ description: "Repository names are `<repositoryPrefix>/<service>`. Default `<project>/<stack>`." }),
-                ecr: ecrSettingsSchema.prefault({}).meta({ description: "Repository settings: [ECR repositories](#ecr-repositories)." }),
+                ecr: ecrSettingsSchema.prefault({}).meta({ description: "Repository settings." }),
             })
             .meta({ title: "managed" }),
         z
@@ -101,7 +101,7 @@ export const stackSettingsSchema = z.object({
         description:
             "Image tags of earlier builds in this stack's registry whose layers a build may reuse (BuildKit inline cache), e.g. the tag deployed last: CI passes `git-<previous commit>`. Each service also tries its own tag. Not used by the `local` registry.",
     }),
-    registry: registrySchema.meta({ description: "Where images go, by `kind`: [Registries](#registries)." }),
+    registry: registrySchema.meta({ description: "Where images go, by `kind`." }),
     baseImages: z
         .strictObject({
             go: matching(

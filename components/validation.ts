@@ -440,9 +440,9 @@ export function duration(minSeconds: number, maxSeconds: number, range: string) 
 }
 
 /** A number above 0 and below (or at most) `max`. */
-export function ratio(max: number, inclusive: boolean) {
+export function ratio(max: number, inclusive: boolean, example = "0.05 for 5%") {
     const number = z.number().gt(0);
-    return allowing(inclusive ? number.lte(max) : number.lt(max), `must be a number above 0 and ${inclusive ? "at most" : "below"} ${max}, e.g. 0.05 for 5%`);
+    return allowing(inclusive ? number.lte(max) : number.lt(max), `must be a number above 0 and ${inclusive ? "at most" : "below"} ${max}, e.g. ${example}`);
 }
 
 /** Kubernetes label names and values, which the selector and dashboard labels are on the objects. */
@@ -493,9 +493,14 @@ export const checkDigestReference = checker(digestReference);
 /** Checks a registry URL. */
 export const checkRegistryUrl = checker(registryUrl);
 
+/** The DNS-label schemas of each length checked so far: built once, not once per service. */
+const dnsLabels = new Map<number, ReturnType<typeof dnsLabel>>();
+
 /** Checks a DNS-1123 label of at most `maxLength` characters. */
 export function checkDnsLabel(value: unknown, path: string, problems: Problems, maxLength = 63): value is string {
-    return parseInto(dnsLabel(maxLength), value, path, problems) !== undefined;
+    const schema = dnsLabels.get(maxLength) ?? dnsLabel(maxLength);
+    dnsLabels.set(maxLength, schema);
+    return parseInto(schema, value, path, problems) !== undefined;
 }
 
 /** Checks an integer within [min, max]. */

@@ -21,7 +21,11 @@
 #   --build-context gomodules=$(go env GOMODCACHE)/cache/download \
 #   --build-arg GOPROXY=file:///gomodules
 
-# The base images, pinned by version tag and digest (README, "Base images").
+# The base images, pinned by version tag and digest (README, "Base images"),
+# but for golang:1.26.11-bookworm, whose digest no machine of this project
+# could read yet: add it as soon as one can (README, "Go toolchain"). The
+# golang tag is the Go release of the `toolchain` line of every go.mod, and
+# the build below refuses a builder image with another Go.
 # GO_IMAGE and RUNTIME_IMAGE replace them, e.g. with a mirror's copy; by
 # default each names the stage below that holds the pinned image. Those are
 # plain FROM lines so that Dependabot, which does not expand build arguments,
@@ -29,7 +33,7 @@
 # a build given both arguments never contacts Docker Hub or gcr.io.
 ARG GO_IMAGE=default-go-image
 ARG RUNTIME_IMAGE=default-runtime-image
-FROM --platform=$BUILDPLATFORM golang:1.26.9-bookworm@sha256:d9c68c2c51161e12fd77e4c6320687c9cd86e1af1e3ad6e6cd63ff970641453c AS default-go-image
+FROM --platform=$BUILDPLATFORM golang:1.26.11-bookworm AS default-go-image
 FROM gcr.io/distroless/static-debian13:nonroot@sha256:1c2c046bc09ed40fad370b599a0b1ae7987f55b01e247cf27a7c27cd97e5bbc7 AS default-runtime-image
 
 # Empty unless the build context "gomodules" replaces it (see above).
@@ -53,6 +57,10 @@ WORKDIR /src/${SERVICE}
 # or go.sum changes.
 COPY platform/go.mod /src/platform/
 COPY ${SERVICE}/go.mod ${SERVICE}/go.sum ./
+# The Go release the go.mod names is the one that builds the image: a mirror
+# or stand-in with another Go (GO_IMAGE) fails here, not silently.
+RUN want="$(sed -n 's/^toolchain //p' go.mod)" have="$(go env GOVERSION)" \
+ && { [ -z "${want}" ] || [ "${want}" = "${have}" ] || { echo "go.mod names toolchain ${want} but GO_IMAGE has ${have}: use a builder image with ${want}" >&2; exit 1; }; }
 ARG GOPROXY=https://proxy.golang.org,direct
 RUN --mount=type=cache,id=go-mod,target=/cache/go-mod \
     --mount=type=bind,from=gomodules,target=/gomodules \

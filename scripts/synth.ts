@@ -8,6 +8,7 @@
  * knows are written as placeholders (AWS_ACCOUNT_ID, sha256:DIGEST_KNOWN_AFTER_PUSH), also
  * for images promoted from another committed stack; secrets are never written.
  */
+import { RunError } from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { evaluateStack, projectRoot } from "./lib/evaluate";
@@ -91,6 +92,14 @@ async function main(args: string[]): Promise<void> {
 }
 
 if (require.main === module) {
+    // A program error (a RunError, such as a config error) also stays rejected in the Pulumi
+    // SDK's stack outputs, which nothing awaits here; main reports it once, as `pulumi preview`
+    // does, so Node.js must not print it again with a stack trace.
+    process.on("unhandledRejection", (reason) => {
+        if (!RunError.isInstance(reason)) {
+            throw reason;
+        }
+    });
     main(process.argv.slice(2)).catch((error: unknown) => {
         console.error(error instanceof Error ? error.message : error);
         process.exitCode = 1;

@@ -38,6 +38,24 @@ describe("PodDisruptionBudget, HorizontalPodAutoscaler and Namespace builders", 
         assert.strictEqual(at(hpa, "spec", "maxReplicas"), 8);
     });
 
+    it("scales down slowly by default, and takes the stack's autoscaling.behavior field by field", () => {
+        const scaled = (behavior?: unknown) =>
+            at(
+                buildHorizontalPodAutoscaler(helloIdentity, resolvedSettings({ autoscaling: { minReplicas: 2, maxReplicas: 8, behavior } })),
+                "spec",
+                "behavior",
+            );
+        assert.deepStrictEqual(scaled(), { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] } });
+        assert.deepStrictEqual(scaled({ scaleDown: { stabilizationWindowSeconds: 15 } }), {
+            scaleDown: { stabilizationWindowSeconds: 15, policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] },
+        });
+        const scaleUp = { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Pods", value: 4, periodSeconds: 15 }] };
+        assert.deepStrictEqual(scaled({ scaleUp, scaleDown: { selectPolicy: "Disabled" } }), {
+            scaleUp,
+            scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 50, periodSeconds: 60 }], selectPolicy: "Disabled" },
+        });
+    });
+
     it("labels the namespace so the API server enforces Pod Security 'restricted'", () => {
         const labels = at(buildNamespace("apps", "go-services"), "metadata", "labels") as Record<string, string>;
         assert.strictEqual(labels["pod-security.kubernetes.io/enforce"], "restricted");

@@ -133,6 +133,33 @@ const badCases: BadCase[] = [
         allowed: /1 to 100/,
     },
     {
+        what: "a scale-down window beyond what the HPA allows",
+        config: withHello({ autoscaling: { minReplicas: 2, maxReplicas: 4, behavior: { scaleDown: { stabilizationWindowSeconds: 7200 } } } }),
+        key: "go-services:services.hello.autoscaling.behavior.scaleDown.stabilizationWindowSeconds",
+        value: "7200",
+        allowed: /0 to 3600/,
+    },
+    {
+        what: "a scaling policy of an unknown type",
+        config: withHello({
+            autoscaling: { minReplicas: 2, maxReplicas: 4, behavior: { scaleUp: { policies: [{ type: "Cores", value: 1, periodSeconds: 15 }] } } },
+        }),
+        key: "go-services:services.hello.autoscaling.behavior.scaleUp.policies[0].type",
+        allowed: /one of: Pods, Percent/,
+    },
+    {
+        what: "a typo in a behavior key",
+        config: withHello({ autoscaling: { minReplicas: 2, maxReplicas: 4, behavior: { scaleDwon: {} } } }),
+        key: "go-services:services.hello.autoscaling.behavior.scaleDwon",
+        allowed: /did you mean "scaleDown"/,
+    },
+    {
+        what: "an empty list of scaling policies",
+        config: withHello({ autoscaling: { minReplicas: 2, maxReplicas: 4, behavior: { scaleDown: { policies: [] } } } }),
+        key: "go-services:services.hello.autoscaling.behavior.scaleDown.policies",
+        allowed: /at least one policy/,
+    },
+    {
         what: "a grace period shorter than drain plus timeout",
         config: withHello({ shutdown: { drainSeconds: 5, timeoutSeconds: 20, gracePeriodSeconds: 10 } }),
         key: "go-services:services.hello.shutdown.gracePeriodSeconds",

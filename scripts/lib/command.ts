@@ -59,6 +59,12 @@ export function runCommand(command: readonly string[], options: CommandOptions =
         child.on("close", (code) => {
             resolve({ code: code ?? -1, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") });
         });
+        // A program that exits without reading its input closes the pipe first: not an error of ours.
+        child.stdin.on("error", (error: NodeJS.ErrnoException) => {
+            if (error.code !== "EPIPE") {
+                reject(error);
+            }
+        });
         child.stdin.end(options.input ?? "");
     });
 }

@@ -7,11 +7,23 @@ readonly REPO_ROOT
 readonly SERVICES_DIR="$REPO_ROOT/services"
 readonly GO_SERVICE_DOCKERFILE="$REPO_ROOT/docker/go-service.Dockerfile"
 
+# Prints the Go toolchain every Go module of ours names in its `toolchain` line (go1.26.11):
+# what the images are built with, and what the Go checks and govulncheck run. Read from the
+# platform module; test/goToolchain.test.ts keeps the other go.mod files and the Dockerfile's
+# builder image in step with it (README, "Go toolchain and vulnerabilities").
+go_toolchain() {
+	local toolchain
+	toolchain=$(sed -n 's/^toolchain \(go[0-9][0-9.]*\)$/\1/p' "$SERVICES_DIR/platform/go.mod")
+	[[ -n $toolchain ]] || die "services/platform/go.mod has no 'toolchain goX.Y.Z' line"
+	printf '%s\n' "$toolchain"
+}
+
 # Local stand-ins for the base images of the golden Dockerfile, which cannot be
-# pulled here; the e2e tests use the same names. Keep the Go minor version in
-# step with the GO_IMAGE default of the Dockerfile.
-readonly BUILDER_IMAGE=localhost/go-services/go-builder:1.26
-readonly BUILDER_GO_MINOR=go1.26
+# pulled here; the e2e tests use the same names. The builder holds the Go
+# toolchain of go_toolchain, as the GO_IMAGE default of the Dockerfile does, and
+# is tagged with it: checkouts on other toolchains keep stand-ins of their own.
+BUILDER_IMAGE=localhost/go-services/go-builder:$(go_toolchain 2>/dev/null || echo no-toolchain)
+readonly BUILDER_IMAGE
 readonly RUNTIME_IMAGE=localhost/go-services/runtime-static:nonroot
 
 # The version the Kubernetes provider of tools/pulumi-kubernetes is stamped and installed as:

@@ -13,6 +13,7 @@ import { parse } from "yaml";
 import { runChecked } from "./command";
 import { benchServices } from "./benchWorker";
 import { projectName, projectRoot } from "./evaluate";
+import { projectCopyLinks } from "./localStack";
 
 /** The organization of every stack on a self-managed (file) backend: `organization/<project>/<stack>`. */
 export const fileBackendOrganization = "organization";
@@ -21,14 +22,6 @@ export const fileBackendOrganization = "organization";
 export function qualifiedStackName(stack: string): string {
     return `${fileBackendOrganization}/${projectName}/${stack}`;
 }
-
-/**
- * What the project copy holds of the repository: what `pulumi up` reads to run the program.
- * Pulumi.yaml is copied (the CLI takes the project folder from where it finds it); the rest are
- * links, so the copy runs the working tree's program. The committed stack files are left out:
- * the CLI writes the file of every stack it creates, and must never write those.
- */
-const linkedEntries = ["package.json", "tsconfig.json", "node_modules", "index.ts", "components", "services", "docker"] as const;
 
 /** A sandboxed engine and the project copy its stacks live in. */
 export interface EngineSandbox {
@@ -80,7 +73,7 @@ async function sandboxCommand(env: Readonly<Record<string, string>>): Promise<Pu
 function copyProject(directory: string): void {
     fs.mkdirSync(directory, { recursive: true });
     fs.copyFileSync(path.join(projectRoot, "Pulumi.yaml"), path.join(directory, "Pulumi.yaml"));
-    for (const entry of linkedEntries) {
+    for (const entry of projectCopyLinks) {
         fs.symlinkSync(path.join(projectRoot, entry), path.join(directory, entry));
     }
 }

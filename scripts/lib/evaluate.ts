@@ -282,6 +282,8 @@ export interface EvaluateStackOptions {
     readonly values?: ComputedValues;
     readonly secrets?: Record<string, string>;
     readonly root?: string;
+    /** Changes to the stack file's config before the evaluation (e.g. a test's shorter scale-down window); not applied to a stack it promotes from. */
+    readonly adjustConfig?: (config: RuntimeConfig) => RuntimeConfig;
 }
 
 /**
@@ -292,7 +294,8 @@ export interface EvaluateStackOptions {
  */
 export async function evaluateStack(stack: string, options: EvaluateStackOptions = {}, promoting: readonly string[] = []): Promise<Evaluation> {
     const root = options.root ?? projectRoot;
-    const config = loadStackConfig(stack, options.secrets, root);
+    const stackConfig = loadStackConfig(stack, options.secrets, root);
+    const config = options.adjustConfig ? options.adjustConfig(stackConfig) : stackConfig;
     const source = committedPromotionSource(config, root);
     if (source === undefined) {
         return evaluate({ stack, config, preview: options.preview, values: options.values, root });

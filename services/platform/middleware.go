@@ -15,7 +15,7 @@ const maxQueryBytes = 1024
 // metrics is nil), panics answered with a 500, a bound on the query string,
 // and JSON for the 404 and 405 answers of the mux itself.
 func withMiddleware(mux *http.ServeMux, logger *slog.Logger, metrics *httpMetrics) http.Handler {
-	var handler http.Handler = recoverPanics(logger, limitQuery(jsonMuxErrors(mux)))
+	handler := recoverPanics(logger, limitQuery(jsonMuxErrors(mux)))
 	if metrics != nil {
 		handler = measureRequests(metrics, mux, handler)
 	}

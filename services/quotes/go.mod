@@ -2,6 +2,8 @@ module go-services/services/quotes
 
 go 1.26.0
 
+toolchain go1.26.11
+
 require go-services/services/platform v0.0.0
 
 require (

@@ -14,7 +14,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { evaluateStack } from "../../scripts/lib/evaluate";
+import { evaluateStack, RuntimeConfig } from "../../scripts/lib/evaluate";
 import { KubernetesObject } from "../../scripts/lib/manifests";
 import {
     clusterEnvironment,
@@ -51,8 +51,11 @@ import { assertConfined, assertLimits, assertReadOnlyRoot } from "./support/hard
 import { httpGet, HttpOutcome, HttpTarget } from "./support/http";
 import { buildServiceImages, deriveImage, e2eImageTag } from "./support/images";
 import { FixedRateLoad, summarize } from "./support/loadGenerator";
+import { buildProbeImage } from "./support/netprobe";
 import { processAlive } from "./support/runtime";
 import { pollUntil } from "./support/wait";
+import { describeNetworkPolicies } from "./networkPolicies";
+import { AutoscalingLoad, describeAutoscaling } from "./autoscaling";
 
 const stacks = ["dev", "prod", "local"] as const;
 
@@ -143,7 +146,13 @@ function nodeView(environment: ClusterEnvironment, pod: PodState): { pid: number
 }
 
 /** Declares the suites of one stack. */
-function describeStack(stack: (typeof stacks)[number], declared: readonly KubernetesObject[], images: () => StackImages, figures: Figures): void {
+function describeStack(
+    stack: (typeof stacks)[number],
+    declared: readonly KubernetesObject[],
+    autoscaled: readonly KubernetesObject[],
+    images: () => StackImages,
+    figures: Figures,
+): void {
     const workloads = declaredWorkloads(stack, declared);
     const namespaceObject = declared.find((object) => object.kind === "Namespace");
     const namespace = namespaceObject?.metadata.name ?? "";
@@ -264,7 +273,51 @@ function describeStack(stack: (typeof stacks)[number], declared: readonly Kubern
                 () => applied,
             );
         }
+
+        describeNetworkPolicies(stack, namespace, declared, workloads, () => images().probe, figures);
+
+        for (const workload of workloads) {
+            const hpa = autoscaled.find((object) => object.kind === "HorizontalPodAutoscaler" && object.metadata.name === workload.deployment.metadata?.name);
+            if (hpa) {
+                const name = workload.deployment.metadata?.name ?? workload.service;
+                const endpoints = serviceEndpoints(workload.service, e2eImageTag, smokePath(workload.service));
+                const load = (): AutoscalingLoad => ({
+                    hpa,
+                    adjustments: autoscalingAdjustments,
+                    target: () => serviceTarget(namespace, name),
+                    path: endpoints.loadPath,
+                    ratePerSecond: autoscalingLoadRate,
+                    timeoutMs: requestTimeoutMs,
+                    accept: acceptsLoad(endpoints),
+                    fieldManager,
+                });
+                describeAutoscaling(stack, namespace, workload, load, figures);
+            }
+        }
     });
+}
+
+/** The rate of the load that drives an autoscaled service's CPU up, requests/s. */
+const autoscalingLoadRate = 400;
+
+/** What the autoscaling test changes in the stack's config, through the keys a user would set. */
+const autoscalingAdjustments = "autoscaling.targetCPUUtilization 5, behavior.scaleDown.stabilizationWindowSeconds 15";
+
+/**
+ * The stack's config with every autoscaled service's HPA made to act within a test's time on
+ * this machine: a 15 s scale-down window instead of 300 s, and a CPU target that the load the
+ * test can send from the same two cores reaches (at 70 % of a 250m request, three pods would
+ * need over half a core of request handling).
+ */
+function forAutoscalingTest(config: RuntimeConfig): RuntimeConfig {
+    const key = "go-services:services";
+    const services = JSON.parse(config.values[key] ?? "{}") as Record<string, { autoscaling?: Record<string, unknown> }>;
+    for (const service of Object.values(services)) {
+        if (service.autoscaling) {
+            service.autoscaling = { ...service.autoscaling, targetCPUUtilization: 5, behavior: { scaleDown: { stabilizationWindowSeconds: 15 } } };
+        }
+    }
+    return { ...config, values: { ...config.values, [key]: JSON.stringify(services) } };
 }
 
 /**
@@ -480,14 +533,18 @@ async function deleteAndWatch(namespace: string, workload: DeclaredWorkload, gra
 interface StackImages {
     readonly first: ReadonlyMap<string, string>;
     readonly second: ReadonlyMap<string, string>;
+    /** The network probe (tools/netprobe) the NetworkPolicy tests connect from. */
+    readonly probe: string;
 }
 
 /** Evaluates the stacks, then declares the suites and starts the run. */
 async function declareSuites(): Promise<void> {
     const figures = new Figures();
     const declared = new Map<string, KubernetesObject[]>();
+    const autoscaled = new Map<string, KubernetesObject[]>();
     for (const stack of stacks) {
         declared.set(stack, declaredObjects(stack, await evaluateStack(stack, { values: "placeholders" })));
+        autoscaled.set(stack, declaredObjects(stack, await evaluateStack(stack, { values: "placeholders", adjustConfig: forAutoscalingTest })));
     }
     let images: StackImages | undefined;
 
@@ -507,6 +564,7 @@ async function declareSuites(): Promise<void> {
             images = {
                 first: new Map(services.map((service, index) => [service, first[index] ?? ""])),
                 second: new Map(services.map((service, index) => [service, second[index] ?? ""])),
+                probe: await buildProbeImage(),
             };
             const apiserverReady = path.join(clusterEnvironment().stateDirectory, "run", "apiserver-ready-seconds");
             if (fs.existsSync(apiserverReady)) {
@@ -522,6 +580,7 @@ async function declareSuites(): Promise<void> {
             describeStack(
                 stack,
                 declared.get(stack) ?? [],
+                autoscaled.get(stack) ?? [],
                 () => {
                     assert.ok(images, "the images were not built and pushed");
                     return images;

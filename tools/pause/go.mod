@@ -4,4 +4,6 @@ module go-services/tools/pause
 // nothing else. Upstream's is C and ships only as an image, which cannot be pulled here.
 go 1.26.0
 
+toolchain go1.26.11
+
 tool go-services/tools/pause

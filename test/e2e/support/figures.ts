@@ -26,6 +26,13 @@ export interface StackFigures {
     drains: Record<string, { readyz503AfterMs: number; exitCode: number; exitAfterMs: number; load: LoadFigures }>;
     /** Per service: SIGKILL to ready again after the kubelet restarted the container, ms. */
     killToReadyMs: Record<string, number>;
+    /** Per service: its NetworkPolicy applied (server-side apply returned) to a pod it refuses refused, ms. */
+    policyEnforcementMs: Record<string, number>;
+    /** Per autoscaled service: load start to a pod added by the HPA ready, load stop to the minimum again. */
+    autoscaling: Record<
+        string,
+        { adjustments: string; scaleOutMs: number; scaleInMs: number; peakReplicas: number; peakUtilization: number; load: LoadFigures }
+    >;
 }
 
 /** The figures of a run. */
@@ -48,6 +55,8 @@ export class Figures {
             rollouts: { ...current.rollouts, ...figures.rollouts },
             drains: { ...current.drains, ...figures.drains },
             killToReadyMs: { ...current.killToReadyMs, ...figures.killToReadyMs },
+            policyEnforcementMs: { ...current.policyEnforcementMs, ...figures.policyEnforcementMs },
+            autoscaling: { ...current.autoscaling, ...figures.autoscaling },
         });
     }
 
@@ -76,6 +85,14 @@ export class Figures {
             }
             for (const [service, killToReady] of Object.entries(figures.killToReadyMs ?? {})) {
                 lines.push(`  ${service}: SIGKILL to ready again (restarted by the kubelet) ${ms(killToReady)}`);
+            }
+            for (const [service, enforcement] of Object.entries(figures.policyEnforcementMs ?? {})) {
+                lines.push(`  ${service}: NetworkPolicy applied to enforced (kube-router) ${ms(enforcement)}`);
+            }
+            for (const [service, scaling] of Object.entries(figures.autoscaling ?? {})) {
+                lines.push(
+                    `  ${service}: HPA (${scaling.adjustments}) scale-out ${ms(scaling.scaleOutMs)} after the load started, scale-in ${ms(scaling.scaleInMs)} after it stopped; peak ${scaling.peakReplicas} replicas at ${scaling.peakUtilization} % CPU; during scale-out ${load(scaling.load)}`,
+                );
             }
         }
         for (const [name, value] of this.notes) {
