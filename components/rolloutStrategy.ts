@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ResolvedAlertThresholds } from "./monitoringSettings";
-import { allowing, crossField, duration, integer, joinPath, oneOf, Problems, ratio } from "./validation";
+import { allowing, crossField, duration, integer, joinPath, matching, oneOf, Problems, ratio } from "./validation";
 
 /** The release strategies. */
 export const rolloutStrategies = ["rolling", "canary"] as const;
@@ -67,8 +67,9 @@ export function withCanaryDefaults<T extends { strategy: RolloutStrategy; canary
 }
 
 /** The stack's Prometheus for canary analyses, a key of its `monitoring` settings. */
-export const prometheusUrlSchema = allowing(
-    z.url({ protocol: /^https?$/ }),
+// A pattern, not z.url(): the JSON Schema's "uri" format is one editors and ajv do not all check.
+export const prometheusUrlSchema = matching(
+    /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
     "must be the http(s):// URL of the Prometheus the canary analyses query, e.g. http://prometheus-operated.monitoring.svc:9090",
 )
     .transform((url) => url.replace(/\/+$/, ""))
