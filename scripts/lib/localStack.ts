@@ -91,6 +91,8 @@ export const clusterRequirements: readonly ClusterRequirement[] = [
     { needs: "/usr/lib/cni/bridge", debianPackage: "containernetworking-plugins" },
     { needs: "iptables", debianPackage: "iptables" },
     { needs: "conntrack", debianPackage: "conntrack" },
+    // kube-router, the cluster's NetworkPolicy engine, programs its sets with the ipset tool.
+    { needs: "ipset", debianPackage: "ipset" },
     { needs: "podman", debianPackage: "podman" },
     { needs: "openssl", debianPackage: "openssl" },
     { needs: "curl", debianPackage: "curl" },
