@@ -1,5 +1,5 @@
 /**
- * npm run synth -- --stack <name> [--out <dir>]
+ * npm run synth -- --stack <name> [--out <dir>] [--root <dir>]
  * npm run synth:update            (refreshes the golden manifests of dev and prod)
  *
  * Evaluates the program offline (mocks: no cloud, no cluster, no Pulumi CLI) and writes
@@ -7,6 +7,7 @@
  * ECR repositories and images and the stacks images are promoted from. Values only the cloud
  * knows are written as placeholders (AWS_ACCOUNT_ID, sha256:DIGEST_KNOWN_AFTER_PUSH), also
  * for images promoted from another committed stack; secrets are never written.
+ * --root names another project directory (its Pulumi.<name>.yaml and services/); default: this checkout.
  */
 import { RunError } from "@pulumi/pulumi";
 import * as fs from "fs";
@@ -79,14 +80,15 @@ async function main(args: string[]): Promise<void> {
     }
     const stack = option(args, "--stack");
     if (!stack) {
-        throw new Error("usage: npm run synth -- --stack <name> [--out <dir>]");
+        throw new Error("usage: npm run synth -- --stack <name> [--out <dir>] [--root <dir>]");
     }
-    const stackFile = path.join(projectRoot, `Pulumi.${stack}.yaml`);
+    const root = path.resolve(option(args, "--root") ?? projectRoot);
+    const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
-        throw new Error(`no stack file ${path.relative(projectRoot, stackFile)}`);
+        throw new Error(`no stack file ${path.relative(process.cwd(), stackFile)}`);
     }
-    const out = path.resolve(option(args, "--out") ?? path.join(projectRoot, "out", "synth", stack));
-    const files = await synthesize(stack);
+    const out = path.resolve(option(args, "--out") ?? path.join(root, "out", "synth", stack));
+    const files = await synthesize(stack, root);
     writeOutput(out, files);
     console.log(`wrote ${files.size} files to ${path.relative(process.cwd(), out) || "."}/`);
 }

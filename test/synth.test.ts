@@ -2,10 +2,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
+import { parse, parseDocument } from "yaml";
+import { runCommand } from "../scripts/lib/command";
 import { evaluate, placeholders } from "../scripts/lib/evaluate";
 import { kubernetesObjects, KubernetesObject, schemaErrors, secretPlaceholder, toYaml } from "../scripts/lib/manifests";
 import { goldenDirectory, goldenStacks, synthesize, writeOutput } from "../scripts/synth";
+import { projectRoot } from "../scripts/lib/evaluate";
 import { at, withSecretVariable } from "./support/fixtures";
 
 describe("npm run synth", function () {
@@ -131,6 +133,42 @@ describe("npm run synth", function () {
                 fs.readdirSync(directory).filter((name) => !name.startsWith(".")),
                 ["b.yaml"],
             );
+        } finally {
+            fs.rmSync(directory, { recursive: true, force: true });
+        }
+    });
+
+    it("prints a config error once, as pulumi preview does, and exits 1", async () => {
+        // A project directory whose stack file is dev's with two bad values; services/ and docker/ are this checkout's.
+        const directory = fs.mkdtempSync(path.join(os.tmpdir(), "synth-bad-config-"));
+        try {
+            for (const shared of ["services", "docker"]) {
+                fs.symlinkSync(path.join(projectRoot, shared), path.join(directory, shared));
+            }
+            const stackFile = parseDocument(fs.readFileSync(path.join(projectRoot, "Pulumi.dev.yaml"), "utf8"));
+            stackFile.setIn(["config", "go-services:namespace"], "Go_Services");
+            stackFile.setIn(["config", "go-services:services", "hello", "replicas"], 0);
+            fs.writeFileSync(path.join(directory, "Pulumi.broken.yaml"), stackFile.toString());
+
+            const synth = path.join(projectRoot, "scripts", "synth.ts");
+            const result = await runCommand(
+                [process.execPath, "--require", "ts-node/register/transpile-only", synth, "--stack", "broken", "--root", directory],
+                {
+                    cwd: projectRoot,
+                },
+            );
+
+            assert.strictEqual(result.code, 1, result.stderr);
+            assert.strictEqual(result.stdout, "");
+            const lines = result.stderr.trimEnd().split("\n");
+            assert.deepStrictEqual(
+                { heading: lines[0], problems: lines.length - 1 },
+                { heading: "Invalid configuration in Pulumi.broken.yaml: 2 invalid values", problems: 2 },
+                result.stderr,
+            );
+            assert.match(lines[1] ?? "", /^ {2}- go-services:namespace = "Go_Services": must be a DNS-1123 label/);
+            assert.match(lines[2] ?? "", /^ {2}- go-services:services\.hello\.replicas = 0: /);
+            assert.ok(!fs.existsSync(path.join(directory, "out")), "nothing is written");
         } finally {
             fs.rmSync(directory, { recursive: true, force: true });
         }
