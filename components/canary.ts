@@ -5,10 +5,13 @@
  * latency in Prometheus. Without a traffic router, Argo approximates a step's weight by the ratio
  * of canary to stable pods behind the one Service.
  */
+import { createHash } from "crypto";
 import type { types } from "@pulumi/kubernetes";
 import { recommendedLabels, selectorLabels, ServiceIdentity } from "./labels";
 import { decimal, platformMetrics } from "./monitoring";
 import { ResolvedCanary } from "./rolloutStrategy";
+import { ResolvedSettings } from "./serviceSettings";
+import { durationSeconds } from "./validation";
 import { buildPodTemplate, WorkloadSpec } from "./workload";
 
 /** The AnalysisTemplate argument carrying the canary's pod-template-hash. */
@@ -187,4 +190,34 @@ export function buildAnalysisTemplate(
             ],
         },
     };
+}
+
+/** Seconds `pulumi up` waits beyond a canary's own time, for the last step's pods and the controller's reconciles. */
+export const promotionMarginSeconds = 60;
+
+/**
+ * Seconds a canary's analyses take when each passes: per step, one `window` before the first
+ * measurement, then `count` measurements `interval` apart, each query taking up to
+ * {@link queryTimeoutSeconds}.
+ */
+export function canaryAnalysisSeconds(canary: ResolvedCanary): number {
+    const { interval, count, window } = canary.analysis;
+    const step = (durationSeconds(window) ?? 0) + (count - 1) * (durationSeconds(interval) ?? 0) + count * queryTimeoutSeconds;
+    return canary.steps.length * step;
+}
+
+/**
+ * How long `pulumi up` waits for a canary's full promotion: its analyses, plus
+ * progressDeadlineSeconds (a step whose pods do not become ready within it is aborted by Argo),
+ * plus {@link promotionMarginSeconds}; or `rollout.timeout` when that is longer. An abort ends
+ * the wait at once, whatever the deadline.
+ */
+export function promotionDeadlineSeconds(canary: ResolvedCanary, rollout: Pick<ResolvedSettings["rollout"], "timeout" | "progressDeadlineSeconds">): number {
+    const own = canaryAnalysisSeconds(canary) + rollout.progressDeadlineSeconds + promotionMarginSeconds;
+    return Math.max(own, durationSeconds(rollout.timeout) ?? 0);
+}
+
+/** The revision of a pod template: a hash of it, which changes exactly when the template does (a new release). */
+export function podTemplateRevision(template: unknown): string {
+    return createHash("sha256").update(JSON.stringify(template)).digest("hex");
 }
