@@ -1,0 +1,127 @@
+/**
+ * Argo Rollouts' objects as the cluster reports them: a Rollout's status (its phase, step, the
+ * stable and the latest pod-template hash, whether it was aborted), its AnalysisRuns with their
+ * measurements, and a timeline of the Rollout's status from a watch (one stream of the API
+ * server's events, which polls could miss a short state of).
+ */
+import { getObject, listObjects } from "../../e2e/support/cluster";
+import { kubectlWatch, KubectlWatch } from "../../../scripts/lib/kubectlWatch";
+
+/** What the tests read of an argoproj.io/v1alpha1 Rollout. */
+export interface RolloutState {
+    readonly metadata: { readonly name: string; readonly generation: number; readonly uid: string };
+    readonly spec: { readonly replicas?: number; readonly template: { readonly spec: { readonly containers: readonly { readonly image: string }[] } } };
+    readonly status?: {
+        readonly phase?: string;
+        readonly message?: string;
+        readonly abort?: boolean;
+        readonly abortedAt?: string;
+        readonly currentStepIndex?: number;
+        readonly stableRS?: string;
+        readonly currentPodHash?: string;
+        /** A string in Argo's status, unlike a Deployment's. */
+        readonly observedGeneration?: string;
+        readonly replicas?: number;
+        readonly updatedReplicas?: number;
+        readonly readyReplicas?: number;
+        readonly availableReplicas?: number;
+        readonly pauseConditions?: readonly { readonly reason: string }[];
+    };
+}
+
+export function readRollout(namespace: string, name: string): Promise<RolloutState> {
+    return getObject<RolloutState>(["rollout.argoproj.io", name, "--namespace", namespace]);
+}
+
+/** The image of a Rollout's pod template. */
+export function rolloutImage(rollout: RolloutState): string {
+    return rollout.spec.template.spec.containers[0]?.image ?? "";
+}
+
+/**
+ * Why a Rollout is not fully promoted, or undefined when it is: the controller has seen the
+ * latest spec, the latest pod template is the stable one, the phase is Healthy, nothing is
+ * aborted and every replica is updated and available.
+ */
+export function notPromoted(rollout: RolloutState): string | undefined {
+    const status = rollout.status ?? {};
+    const wanted = rollout.spec.replicas ?? 1;
+    const seen = JSON.stringify({ generation: rollout.metadata.generation, wanted, ...status });
+    if (status.observedGeneration !== String(rollout.metadata.generation)) {
+        return `the controller has not observed generation ${rollout.metadata.generation}: ${seen}`;
+    }
+    if (status.abort === true || status.phase !== "Healthy" || status.stableRS === undefined || status.stableRS !== status.currentPodHash) {
+        return `not Healthy with the latest pod template stable: ${seen}`;
+    }
+    if (status.updatedReplicas !== wanted || status.availableReplicas !== wanted || status.replicas !== wanted) {
+        return `not every replica is updated and available: ${seen}`;
+    }
+    return undefined;
+}
+
+/** What the tests read of an AnalysisRun. */
+export interface AnalysisRunState {
+    readonly metadata: { readonly name: string; readonly creationTimestamp: string; readonly labels?: Record<string, string> };
+    readonly status?: {
+        readonly phase?: string;
+        readonly message?: string;
+        readonly metricResults?: readonly {
+            readonly name: string;
+            readonly phase: string;
+            readonly message?: string;
+            readonly measurements?: readonly { readonly phase: string; readonly value?: string; readonly message?: string; readonly finishedAt?: string }[];
+        }[];
+    };
+}
+
+/** The AnalysisRuns of a namespace, oldest first. */
+export async function analysisRuns(namespace: string): Promise<AnalysisRunState[]> {
+    const runs = await listObjects<AnalysisRunState>(["analysisruns.argoproj.io", "--namespace", namespace]);
+    return runs.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/** One status of a Rollout as the watch saw it, and when. */
+export interface RolloutEvent {
+    readonly at: number;
+    readonly phase: string;
+    readonly abort: boolean;
+    readonly step: string;
+    readonly stableRS: string;
+    readonly currentPodHash: string;
+    readonly message: string;
+}
+
+/** A watch of one Rollout, noting each status it reports. */
+export interface RolloutTimeline {
+    readonly events: () => readonly RolloutEvent[];
+    /** The first event at or after `since` that `matches`, if any. */
+    readonly first: (since: number, matches: (event: RolloutEvent) => boolean) => RolloutEvent | undefined;
+    readonly stop: () => void;
+}
+
+/** Watches a Rollout (which may not exist yet) and notes every status it reports. */
+export function watchRollout(namespace: string, name: string): RolloutTimeline {
+    const events: RolloutEvent[] = [];
+    const separator = "\t";
+    // The name first: the watch's lines are trimmed, which must not shift an empty first field.
+    const fields = [
+        ".metadata.name",
+        ".status.phase",
+        ".status.abort",
+        ".status.currentStepIndex",
+        ".status.stableRS",
+        ".status.currentPodHash",
+        ".status.message",
+    ];
+    const template = `${fields.map((field) => `{${field}}`).join(separator)}{"\\n"}`;
+    const selector = `metadata.name=${name}`;
+    const watch: KubectlWatch = kubectlWatch(["rollout.argoproj.io", "--namespace", namespace, "--field-selector", selector], template, (line) => {
+        const [, phase = "", abort = "", step = "", stableRS = "", currentPodHash = "", message = ""] = line.split(separator);
+        events.push({ at: Date.now(), phase, abort: abort === "true", step, stableRS, currentPodHash, message });
+    });
+    return {
+        events: () => events,
+        first: (since, matches) => events.find((event) => event.at >= since && matches(event)),
+        stop: () => watch.stop(),
+    };
+}
