@@ -93,6 +93,12 @@ const quickUpMs = 90_000;
 /** The secret config key holding the test cluster's kubeconfig, which `kubernetes.kubeconfig` names. */
 const kubeconfigKey = "testClusterKubeconfig";
 
+/**
+ * The load opens a connection per request: kube-proxy balances connections, so requests over
+ * connections opened before the canary started would never reach it.
+ */
+const freshConnections = { keepAlive: false };
+
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 interface Images {
@@ -188,6 +194,7 @@ async function sample(count: number, accept: (body: unknown) => boolean): Promis
         path: "/hello?name=Canary",
         ratePerSecond: loadRate,
         timeoutMs: 5000,
+        keepAlive: false,
         accept: (answer) => {
             try {
                 return answer.status === 200 && accept(JSON.parse(answer.body));
@@ -298,12 +305,18 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
         const timeline = watchRollout(namespace, canaryService);
         let result: { result: UpOutcome; load: LoadSummary };
         try {
-            result = await underLoad(namespace, canaryService, version, async () => {
-                const outcome = await upWith(stack, config(images.helloGood, deployed.quotes));
-                // Should up return early, the load still covers the whole canary.
-                await settledRollout(rolloutTimeoutMs);
-                return outcome;
-            });
+            result = await underLoad(
+                namespace,
+                canaryService,
+                version,
+                async () => {
+                    const outcome = await upWith(stack, config(images.helloGood, deployed.quotes));
+                    // Should up return early, the load still covers the whole canary.
+                    await settledRollout(rolloutTimeoutMs);
+                    return outcome;
+                },
+                freshConnections,
+            );
         } finally {
             timeline.stop();
         }
@@ -342,12 +355,18 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
         let result: { result: UpOutcome; load: LoadSummary; records: readonly RequestRecord[] };
         try {
             // quotes moves to a new digest in the same up: its rolling update must not depend on hello's canary.
-            result = await underLoad(namespace, canaryService, version, async () => {
-                const outcome = await upWith(stack, config(images.faulty, images.quotesNext));
-                // Should up return early, the load still covers the whole canary.
-                await settledRollout(rolloutTimeoutMs);
-                return outcome;
-            });
+            result = await underLoad(
+                namespace,
+                canaryService,
+                version,
+                async () => {
+                    const outcome = await upWith(stack, config(images.faulty, images.quotesNext));
+                    // Should up return early, the load still covers the whole canary.
+                    await settledRollout(rolloutTimeoutMs);
+                    return outcome;
+                },
+                freshConnections,
+            );
         } finally {
             timeline.stop();
         }
@@ -412,11 +431,17 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
 
     it("3. the next up with the version reverted returns to stable at once", async function () {
         const before = await readRollout(namespace, canaryService);
-        const { result: outcome, load } = await underLoad(namespace, canaryService, version, async () => {
-            const upOutcome = await upWith(stack, config(deployed.hello, deployed.quotes));
-            await settledRollout(quickUpMs);
-            return upOutcome;
-        });
+        const { result: outcome, load } = await underLoad(
+            namespace,
+            canaryService,
+            version,
+            async () => {
+                const upOutcome = await upWith(stack, config(deployed.hello, deployed.quotes));
+                await settledRollout(quickUpMs);
+                return upOutcome;
+            },
+            freshConnections,
+        );
         const rollout = await readRollout(namespace, canaryService);
         assert.strictEqual(notPromoted(rollout), undefined, "back to stable");
         assert.strictEqual(rollout.status?.stableRS, before.status?.stableRS, "the same stable pod template");

@@ -29,12 +29,14 @@ export async function serviceTarget(namespace: string, name: string): Promise<Ht
 /**
  * Runs `action` while `loadRate` requests/s of the service's smoke request go through its
  * Service; resolves with the action's result and how every request fared, once each is answered.
+ * With `keepAlive: false` every request opens its own connection (see {@link FixedRateLoad}).
  */
 export async function underLoad<T>(
     namespace: string,
     service: string,
     version: string,
     action: () => Promise<T>,
+    options: { keepAlive?: boolean } = {},
 ): Promise<{ result: T; load: LoadSummary; records: readonly RequestRecord[] }> {
     const endpoints = serviceEndpoints(service, version, smokePath(service));
     const accept = (answer: Extract<HttpOutcome, { kind: "response" }>): boolean => {
@@ -53,6 +55,7 @@ export async function underLoad<T>(
         ratePerSecond: loadRate,
         timeoutMs: requestTimeoutMs,
         accept,
+        ...options,
     });
     load.start();
     let result: T;
