@@ -46,14 +46,14 @@ import {
 import { projectName } from "../../scripts/lib/evaluate";
 import { analysisMetricNames } from "../../components/canary";
 import { defaultAlertThresholds } from "../../components/monitoringSettings";
-import { clusterEnvironment, kubectl, kubectlResult, pushImages, waitNamespaceGone } from "../e2e/support/cluster";
+import { clusterEnvironment, kubectlResult, pushImages, removeNamespace } from "../e2e/support/cluster";
 import { buildFixtureImage, buildServiceImages, deriveImage } from "../e2e/support/images";
 import { FixedRateLoad, LoadSummary, RequestRecord, summarize } from "../e2e/support/loadGenerator";
 import { pollUntil } from "../e2e/support/wait";
 import { readDeployment, rolloutIncomplete } from "../engine/support/deployments";
 import { loadRate, serviceTarget, underLoad } from "../engine/support/load";
 import { ClusterPrometheus } from "./support/prometheus";
-import { analysisRuns, AnalysisRunState, notPromoted, readRollout, RolloutState, watchRollout } from "./support/rollouts";
+import { analysisRuns, AnalysisRunState, notPromoted, readRollout, RolloutState, RolloutTimeline, watchRollout } from "./support/rollouts";
 
 const stackName = "canary";
 const namespace = "go-services-canary";
@@ -133,14 +133,6 @@ function canaryStack(hello: string, quotes: string, prometheusUrl: string): Stac
     };
     services[rollingService] = { ...services[rollingService], replicas: 2 };
     return config;
-}
-
-/** Deletes a namespace of these tests left by an interrupted run, and waits until it is gone. */
-async function removeNamespace(name: string): Promise<void> {
-    if ((await kubectlResult(["get", "namespace", name])).code === 0) {
-        await kubectl(["delete", "namespace", name, "--wait=false"]);
-        await waitNamespaceGone(name, rolloutTimeoutMs);
-    }
 }
 
 /** How an `up` ended: its result or its error, and when. */
@@ -239,10 +231,31 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
     };
     const config = (hello: string, quotes: string): StackFileConfig => canaryStack(hello, quotes, prometheusUrl());
 
+    /**
+     * `up` with the configuration under load through the canary's Service, the Rollout watched,
+     * until the Rollout is settled (should `up` return early, the load still covers the canary).
+     */
+    async function releaseUnderLoad(
+        next: StackFileConfig,
+    ): Promise<{ outcome: UpOutcome; load: LoadSummary; records: readonly RequestRecord[]; timeline: RolloutTimeline }> {
+        const timeline = watchRollout(namespace, canaryService);
+        try {
+            const release = async (): Promise<UpOutcome> => {
+                const outcome = await upWith(stack, next);
+                await settledRollout(rolloutTimeoutMs);
+                return outcome;
+            };
+            const { result, load, records } = await underLoad(namespace, canaryService, version, release, freshConnections);
+            return { outcome: result, load, records, timeline };
+        } finally {
+            timeline.stop();
+        }
+    }
+
     before(async function () {
         this.timeout(30 * 60_000);
         const environment = clusterEnvironment();
-        await removeNamespace(namespace);
+        await removeNamespace(namespace, rolloutTimeoutMs);
         sandboxDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "go-services-canary-"));
         sandbox = await openSandbox(sandboxDirectory);
         prometheus = await ClusterPrometheus.start(environment.kubeconfig, namespace);
@@ -272,7 +285,7 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
         if (left && (await stateResources(left)).length > 0) {
             await left.destroy().catch((error: unknown) => figures.push(`cleanup: destroying ${stackName} failed: ${String(error)}`));
         }
-        await removeNamespace(namespace).catch((error: unknown) => figures.push(`cleanup: ${String(error)}`));
+        await removeNamespace(namespace, rolloutTimeoutMs).catch((error: unknown) => figures.push(`cleanup: ${String(error)}`));
         await prometheus?.remove();
         if (sandboxDirectory !== "") {
             fs.rmSync(sandboxDirectory, { recursive: true, force: true });
@@ -302,25 +315,7 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
 
     it(`1. a good new digest goes through every step and is promoted; up returns only then; no request fails at ${loadRate}/s`, async function () {
         const before = await readRollout(namespace, canaryService);
-        const timeline = watchRollout(namespace, canaryService);
-        let result: { result: UpOutcome; load: LoadSummary };
-        try {
-            result = await underLoad(
-                namespace,
-                canaryService,
-                version,
-                async () => {
-                    const outcome = await upWith(stack, config(images.helloGood, deployed.quotes));
-                    // Should up return early, the load still covers the whole canary.
-                    await settledRollout(rolloutTimeoutMs);
-                    return outcome;
-                },
-                freshConnections,
-            );
-        } finally {
-            timeline.stop();
-        }
-        const { result: outcome, load } = result;
+        const { outcome, load, timeline } = await releaseUnderLoad(config(images.helloGood, deployed.quotes));
         const returnedAt = outcome.endedAt;
         const rollout = await readRollout(namespace, canaryService);
         assert.strictEqual(notPromoted(rollout), undefined, "promoted");
@@ -351,26 +346,8 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
 
     it(`2. a bad version is aborted by its analysis, fails at most ${failedRequestsBound} requests, stable serves all after, and up fails saying why`, async function () {
         const before = await readRollout(namespace, canaryService);
-        const timeline = watchRollout(namespace, canaryService);
-        let result: { result: UpOutcome; load: LoadSummary; records: readonly RequestRecord[] };
-        try {
-            // quotes moves to a new digest in the same up: its rolling update must not depend on hello's canary.
-            result = await underLoad(
-                namespace,
-                canaryService,
-                version,
-                async () => {
-                    const outcome = await upWith(stack, config(images.faulty, images.quotesNext));
-                    // Should up return early, the load still covers the whole canary.
-                    await settledRollout(rolloutTimeoutMs);
-                    return outcome;
-                },
-                freshConnections,
-            );
-        } finally {
-            timeline.stop();
-        }
-        const { result: outcome, load, records } = result;
+        // quotes moves to a new digest in the same up: its rolling update must not depend on hello's canary.
+        const { outcome, load, records, timeline } = await releaseUnderLoad(config(images.faulty, images.quotesNext));
         const rollout = await readRollout(namespace, canaryService);
         assert.strictEqual(rollout.status?.abort, true, `aborted: ${JSON.stringify(rollout.status)}`);
         assert.strictEqual(rollout.status.stableRS, before.status?.stableRS, "the stable pod template stays");
