@@ -42,7 +42,7 @@ function loadGate(): typeof import("./rolloutPromotionGate") {
  * The provider. `diff` touches no cluster (a preview never waits); create and update wait for
  * the promotion; delete has nothing to remove (the Rollout is pulumi-kubernetes').
  */
-const rolloutPromotionProvider: pulumi.dynamic.ResourceProvider = {
+export const rolloutPromotionProvider: pulumi.dynamic.ResourceProvider = {
     diff(_id: string, olds: PromotionState, news: PromotionRequest): Promise<pulumi.dynamic.DiffResult> {
         return Promise.resolve({ changes: loadGate().promotionChanged(olds, news) });
     },
