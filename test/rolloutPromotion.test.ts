@@ -8,7 +8,6 @@ import { canaryAnalysisSeconds, podTemplateRevision, promotionDeadlineSeconds } 
 import { defaultCanary } from "../components/rolloutStrategy";
 import { rolloutPromotionProvider } from "../components/rolloutPromotion";
 import {
-    AnalysisRunObject,
     awaitPromotion,
     clusterReader,
     controllerObserveSeconds,
@@ -17,10 +16,22 @@ import {
     PromotionError,
     PromotionRequest,
     promotionChanged,
-    RolloutObject,
     WaitOptions,
 } from "../components/rolloutPromotionGate";
-import { startStubKubernetes, StubCluster, StubKubernetes } from "./support/stubKubernetes";
+import {
+    aborted,
+    analysisRun,
+    failedStep3,
+    observed,
+    passedStep1,
+    pausedInconclusive,
+    previousRevision,
+    progressing,
+    promoted,
+    startStubKubernetes,
+    StubCluster,
+    StubKubernetes,
+} from "./support/stubKubernetes";
 
 const request: PromotionRequest = {
     service: "hello",
@@ -33,71 +44,6 @@ const request: PromotionRequest = {
     prometheusUrl: "http://prometheus.monitoring.svc:9090",
     deadlineSeconds: 600,
 };
-
-/** A Rollout the controller has observed at generation 2, with a status. */
-function observed(status: NonNullable<RolloutObject["status"]>): RolloutObject {
-    return {
-        metadata: { generation: 2 },
-        spec: { strategy: { canary: { steps: [{ setWeight: 10 }, { analysis: {} }, { setWeight: 50 }, { analysis: {} }] } } },
-        status: { observedGeneration: "2", ...status },
-    };
-}
-
-/** Just after the apply: generation 2, the controller's status still that of generation 1 (Healthy at the old revision). */
-const previousRevision: RolloutObject = {
-    metadata: { generation: 2 },
-    status: { observedGeneration: "1", phase: "Healthy", currentPodHash: "old", stableRS: "old" },
-};
-const progressing = observed({
-    phase: "Progressing",
-    currentPodHash: "new",
-    stableRS: "old",
-    currentStepIndex: 1,
-    canary: { weights: { canary: { weight: 10 } } },
-});
-const promoted = observed({ phase: "Healthy", currentPodHash: "new", stableRS: "new" });
-const aborted = observed({
-    phase: "Degraded",
-    abort: true,
-    message: 'RolloutAborted: Rollout aborted update to revision 2: Metric "error-ratio" assessed Failed due to failed (1) > failureLimit (0)',
-    currentPodHash: "new",
-    stableRS: "old",
-});
-const pausedInconclusive = observed({
-    phase: "Paused",
-    message: "InconclusiveAnalysisRun",
-    currentPodHash: "new",
-    stableRS: "old",
-    pauseConditions: [{ reason: "InconclusiveAnalysisRun" }],
-});
-
-/** A step AnalysisRun of the canary's pods, owned by the Rollout. */
-function analysisRun(name: string, created: string, phase: string, metrics: NonNullable<AnalysisRunObject["status"]>["metricResults"]): AnalysisRunObject {
-    return {
-        metadata: {
-            name,
-            creationTimestamp: created,
-            labels: { "rollouts-pod-template-hash": "new", "rollout-type": "Step" },
-            ownerReferences: [{ kind: "Rollout", name: "hello" }],
-        },
-        status: { phase, metricResults: metrics },
-    };
-}
-
-const passedStep1 = analysisRun("hello-new-2-1", "2026-12-03T10:00:00Z", "Successful", [
-    { name: "error-ratio", phase: "Successful", measurements: [{ phase: "Successful", value: "[0.001]" }] },
-]);
-const failedStep3 = analysisRun("hello-new-2-3", "2026-12-03T10:03:00Z", "Failed", [
-    {
-        name: "error-ratio",
-        phase: "Failed",
-        measurements: [
-            { phase: "Successful", value: "[0.01]" },
-            { phase: "Failed", value: "[0.3103448275862069]" },
-        ],
-    },
-    { name: "latency-p99", phase: "Successful", measurements: [{ phase: "Successful", value: "[0.12]" }] },
-]);
 
 /** A clock that moves only when the gate sleeps: deadlines without waiting for them. */
 function fakeTime(): WaitOptions & { slept: () => number } {
