@@ -42,7 +42,7 @@ function loadGate(): typeof import("./rolloutPromotionGate") {
  * The provider. `diff` touches no cluster (a preview never waits); create and update wait for
  * the promotion; delete has nothing to remove (the Rollout is pulumi-kubernetes').
  */
-const rolloutPromotionProvider: pulumi.dynamic.ResourceProvider = {
+export const rolloutPromotionProvider: pulumi.dynamic.ResourceProvider = {
     diff(_id: string, olds: PromotionState, news: PromotionRequest): Promise<pulumi.dynamic.DiffResult> {
         return Promise.resolve({ changes: loadGate().promotionChanged(olds, news) });
     },
@@ -85,10 +85,11 @@ export interface RolloutPromotionArgs {
 
 /** Waits, in `pulumi up`, for Argo Rollouts to fully promote a canary service's new revision. */
 export class RolloutPromotion extends pulumi.dynamic.Resource {
+    // `declare`: the properties are set by the SDK in super(), which a class field would overwrite.
     /** True once the revision was fully promoted. */
-    public readonly promoted!: pulumi.Output<boolean>;
+    declare public readonly promoted: pulumi.Output<boolean>;
     /** The pod-template-hash of the stable ReplicaSet after promotion. */
-    public readonly stableHash!: pulumi.Output<string>;
+    declare public readonly stableHash: pulumi.Output<string>;
 
     constructor(name: string, args: RolloutPromotionArgs, opts?: pulumi.CustomResourceOptions) {
         const { kubeconfig, ...rest } = args;

@@ -84,7 +84,12 @@ export interface Measurement {
 
 /** The part of an argoproj.io/v1alpha1 AnalysisRun the gate reads. */
 export interface AnalysisRunObject {
-    metadata?: { name?: string; creationTimestamp?: string; ownerReferences?: { kind?: string; name?: string }[] };
+    metadata?: {
+        name?: string;
+        creationTimestamp?: string;
+        labels?: Record<string, string>;
+        ownerReferences?: { kind?: string; name?: string }[];
+    };
     status?: {
         phase?: string;
         message?: string;
