@@ -298,8 +298,7 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
             [kubeconfigKey]: fs.readFileSync(clusterEnvironment().kubeconfig, "utf8"),
         });
         const outcome = await upWith(stack, config(images.hello, images.quotes));
-        assert.ok(outcome.ok, `up ${describeOutcome(outcome)}`);
-        figures.push(`${stackName}: first up ${seconds(outcome.endedAt - outcome.startedAt)}`);
+        figures.push(`${stackName}: first up ${describeOutcome(outcome).split("\n")[0] ?? ""} in ${seconds(outcome.endedAt - outcome.startedAt)}`);
         const rollout = await settledRollout(rolloutTimeoutMs);
         assert.strictEqual(notPromoted(rollout), undefined);
         const quotes = await readDeployment(namespace, rollingService);
@@ -311,6 +310,7 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
             { timeoutMs: 60_000, intervalMs: 500 },
         );
         deployed = { hello: images.hello, quotes: images.quotes };
+        assert.ok(outcome.ok, `up ${describeOutcome(outcome)}`);
     });
 
     it(`1. a good new digest goes through every step and is promoted; up returns only then; no request fails at ${loadRate}/s`, async function () {

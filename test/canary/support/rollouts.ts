@@ -1,11 +1,9 @@
 /**
  * Argo Rollouts' objects as the cluster reports them: a Rollout's status (its phase, step, the
  * stable and the latest pod-template hash, whether it was aborted), its AnalysisRuns with their
- * measurements, and a timeline of the Rollout's status from a watch (one stream of the API
- * server's events, which polls could miss a short state of).
+ * measurements, and a timeline of the Rollout's status.
  */
 import { getObject, listObjects } from "../../e2e/support/cluster";
-import { kubectlWatch, KubectlWatch } from "../../../scripts/lib/kubectlWatch";
 
 /** What the tests read of an argoproj.io/v1alpha1 Rollout. */
 export interface RolloutState {
@@ -80,7 +78,7 @@ export async function analysisRuns(namespace: string): Promise<AnalysisRunState[
     return runs.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
 }
 
-/** One status of a Rollout as the watch saw it, and when. */
+/** One status of a Rollout as a poll saw it, and when. */
 export interface RolloutEvent {
     readonly at: number;
     readonly phase: string;
@@ -91,7 +89,7 @@ export interface RolloutEvent {
     readonly message: string;
 }
 
-/** A watch of one Rollout, noting each status it reports. */
+/** The statuses of one Rollout, noted as they change. */
 export interface RolloutTimeline {
     readonly events: () => readonly RolloutEvent[];
     /** The first event at or after `since` that `matches`, if any. */
@@ -99,29 +97,48 @@ export interface RolloutTimeline {
     readonly stop: () => void;
 }
 
-/** Watches a Rollout (which may not exist yet) and notes every status it reports. */
+/** How often {@link watchRollout} reads the Rollout: the resolution of the times it notes. */
+const pollIntervalMs = 250;
+
+/**
+ * Reads a Rollout (which may not exist yet) every {@link pollIntervalMs} and notes each status
+ * that differs from the one before. Polls, not `kubectl get --watch`: a watch of a custom
+ * resource with a jsonpath template printed empty lines here. The states awaited (promoted,
+ * aborted) last, so a poll cannot miss them.
+ */
 export function watchRollout(namespace: string, name: string): RolloutTimeline {
     const events: RolloutEvent[] = [];
-    const separator = "\t";
-    // The name first: the watch's lines are trimmed, which must not shift an empty first field.
-    const fields = [
-        ".metadata.name",
-        ".status.phase",
-        ".status.abort",
-        ".status.currentStepIndex",
-        ".status.stableRS",
-        ".status.currentPodHash",
-        ".status.message",
-    ];
-    const template = `${fields.map((field) => `{${field}}`).join(separator)}{"\\n"}`;
-    const selector = `metadata.name=${name}`;
-    const watch: KubectlWatch = kubectlWatch(["rollout.argoproj.io", "--namespace", namespace, "--field-selector", selector], template, (line) => {
-        const [, phase = "", abort = "", step = "", stableRS = "", currentPodHash = "", message = ""] = line.split(separator);
-        events.push({ at: Date.now(), phase, abort: abort === "true", step, stableRS, currentPodHash, message });
-    });
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = async (): Promise<void> => {
+        const rollout = await readRollout(namespace, name).catch(() => undefined);
+        const status = rollout?.status;
+        if (status !== undefined) {
+            const event: RolloutEvent = {
+                at: Date.now(),
+                phase: status.phase ?? "",
+                abort: status.abort === true,
+                step: status.currentStepIndex === undefined ? "" : String(status.currentStepIndex),
+                stableRS: status.stableRS ?? "",
+                currentPodHash: status.currentPodHash ?? "",
+                message: status.message ?? "",
+            };
+            const last = events[events.length - 1];
+            if (last === undefined || JSON.stringify({ ...last, at: 0 }) !== JSON.stringify({ ...event, at: 0 })) {
+                events.push(event);
+            }
+        }
+        if (!stopped) {
+            timer = setTimeout(() => void poll(), pollIntervalMs);
+        }
+    };
+    void poll();
     return {
         events: () => events,
         first: (since, matches) => events.find((event) => event.at >= since && matches(event)),
-        stop: () => watch.stop(),
+        stop: () => {
+            stopped = true;
+            clearTimeout(timer);
+        },
     };
 }
