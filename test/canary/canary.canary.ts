@@ -53,7 +53,7 @@ import { pollUntil } from "../e2e/support/wait";
 import { readDeployment, rolloutIncomplete } from "../engine/support/deployments";
 import { loadRate, serviceTarget, underLoad } from "../engine/support/load";
 import { ClusterPrometheus } from "./support/prometheus";
-import { analysisRuns, AnalysisRunState, notPromoted, readRollout, RolloutState, RolloutTimeline, watchRollout } from "./support/rollouts";
+import { analysisRuns, AnalysisRunState, notPromoted, readRollout, RolloutState, RolloutTimeline, waitStableOnly, watchRollout } from "./support/rollouts";
 
 const stackName = "canary";
 const namespace = "go-services-canary";
@@ -155,6 +155,15 @@ function describeOutcome(outcome: UpOutcome): string {
     return outcome.ok ? "succeeded" : `failed: ${outcome.error.message.split("\n").slice(-15).join("\n")}`;
 }
 
+/** The line of a failed `up` that says why: the canary's message, else the last line. */
+function upError(outcome: UpOutcome): string {
+    if (outcome.ok) {
+        return "";
+    }
+    const lines = outcome.error.message.split("\n").map((line) => line.trim());
+    return lines.find((line) => line.includes(`${canaryService}: the canary`)) ?? lines.filter((line) => line.length > 0).pop() ?? "";
+}
+
 /** The load summary as a figure. */
 function describeLoad(load: LoadSummary): string {
     return `${load.failed}/${load.requests} requests failed at ${loadRate}/s, p99 ${Math.round(load.p99Ms)} ms`;
@@ -242,7 +251,11 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
         try {
             const release = async (): Promise<UpOutcome> => {
                 const outcome = await upWith(stack, next);
-                await settledRollout(rolloutTimeoutMs);
+                const settled = await settledRollout(rolloutTimeoutMs);
+                // After an abort the load goes on until the canary is out of the Service, so that every request it failed counts.
+                if (settled.status?.abort === true) {
+                    await waitStableOnly(namespace, canaryService, canaryService, settled.status.stableRS ?? "", rolloutTimeoutMs);
+                }
                 return outcome;
             };
             const { result, load, records } = await underLoad(namespace, canaryService, version, release, freshConnections);
@@ -298,7 +311,7 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
             [kubeconfigKey]: fs.readFileSync(clusterEnvironment().kubeconfig, "utf8"),
         });
         const outcome = await upWith(stack, config(images.hello, images.quotes));
-        figures.push(`${stackName}: first up ${describeOutcome(outcome).split("\n")[0] ?? ""} in ${seconds(outcome.endedAt - outcome.startedAt)}`);
+        figures.push(`${stackName}: first up ${outcome.ok ? "succeeded" : `failed (${upError(outcome)})`} in ${seconds(outcome.endedAt - outcome.startedAt)}`);
         const rollout = await settledRollout(rolloutTimeoutMs);
         assert.strictEqual(notPromoted(rollout), undefined);
         const quotes = await readDeployment(namespace, rollingService);
@@ -348,6 +361,7 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
         const before = await readRollout(namespace, canaryService);
         // quotes moves to a new digest in the same up: its rolling update must not depend on hello's canary.
         const { outcome, load, records, timeline } = await releaseUnderLoad(config(images.faulty, images.quotesNext));
+        deployed = { ...deployed, quotes: images.quotesNext };
         const rollout = await readRollout(namespace, canaryService);
         assert.strictEqual(rollout.status?.abort, true, `aborted: ${JSON.stringify(rollout.status)}`);
         assert.strictEqual(rollout.status.stableRS, before.status?.stableRS, "the stable pod template stays");
@@ -385,12 +399,11 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
         assert.strictEqual(rolloutIncomplete(quotes), undefined);
         assert.strictEqual(quotes.spec.template.spec.containers[0]?.image, images.quotesNext);
         rollingBefore = { uid: quotes.metadata.uid, generation: quotes.metadata.generation };
-        deployed = { ...deployed, quotes: images.quotesNext };
 
         // The engine's side: up failed soon after the abort, naming the service, metric, value, threshold and the way back.
         assert.ok(!outcome.ok, "up failed");
         figures.push(
-            `bad version: up failed ${seconds(outcome.endedAt - abortedAt)} after the abort, ${seconds(outcome.endedAt - outcome.startedAt)} after it started`,
+            `bad version: up failed ${seconds(outcome.endedAt - abortedAt)} after the abort, ${seconds(outcome.endedAt - outcome.startedAt)} after it started: ${upError(outcome)}`,
         );
         assert.ok(outcome.endedAt - abortedAt <= failAfterAbortMs, `up failed ${seconds(outcome.endedAt - abortedAt)} after the abort`);
         assert.ok(outcome.endedAt - outcome.startedAt < rolloutTimeoutMs / 2, "well before the rollout timeout");
@@ -440,30 +453,44 @@ describe("canary releases on the test cluster (npm run test:canary)", function (
         assert.ok(server);
         const before = await readRollout(namespace, canaryService);
         const started = Date.now();
-        const up = upWith(stack, config(images.helloThird, deployed.quotes));
-        try {
-            await pollUntil("the first analysis of the new version to start", async () => ((await runsSince(started)).length > 0 ? true : undefined), {
-                timeoutMs: rolloutTimeoutMs / 2,
-                intervalMs: 250,
-            });
-            await server.stop();
-            const rollout = await settledRollout(rolloutTimeoutMs);
-            assert.strictEqual(rollout.status?.abort, true, `not promoted, aborted: ${JSON.stringify(rollout.status)}`);
-            assert.strictEqual(rollout.status.stableRS, before.status?.stableRS, "the stable pod template stays");
-            const runs = await runsSince(started);
-            assert.ok(
-                runs.some((run) => run.status?.phase === "Error"),
-                `an analysis erred: ${JSON.stringify(runs.map((run) => run.status))}`,
-            );
-            const outcome = await up;
-            figures.push(`Prometheus unreachable: up ${describeOutcome(outcome).split("\n")[0] ?? ""} after ${seconds(outcome.endedAt - outcome.startedAt)}`);
-            assert.ok(!outcome.ok, "up failed");
-            assert.ok(outcome.error.message.includes(canaryService), `the service in: ${outcome.error.message}`);
-            assert.ok(outcome.error.message.includes(server.url), `Prometheus's address in: ${outcome.error.message}`);
-        } finally {
-            await server.resume();
-            await up;
-        }
+        let up: Promise<UpOutcome> | undefined;
+        // Under load, so that the analysis would have data to judge: what stops it is Prometheus alone.
+        const { result: rollout, load } = await underLoad(
+            namespace,
+            canaryService,
+            version,
+            async () => {
+                up = upWith(stack, config(images.helloThird, deployed.quotes));
+                try {
+                    await pollUntil("the first analysis of the new version to start", async () => ((await runsSince(started)).length > 0 ? true : undefined), {
+                        timeoutMs: rolloutTimeoutMs / 2,
+                        intervalMs: 250,
+                    });
+                    await server.stop();
+                    const settled = await settledRollout(rolloutTimeoutMs);
+                    if (settled.status?.abort === true) {
+                        await waitStableOnly(namespace, canaryService, canaryService, settled.status.stableRS ?? "", rolloutTimeoutMs);
+                    }
+                    return settled;
+                } finally {
+                    await server.resume();
+                }
+            },
+            freshConnections,
+        );
+        const outcome = await (up ?? Promise.reject(new Error("up did not start")));
+        assert.strictEqual(rollout.status?.abort, true, `not promoted, aborted: ${JSON.stringify(rollout.status)}`);
+        assert.strictEqual(rollout.status.stableRS, before.status?.stableRS, "the stable pod template stays");
+        const runs = await runsSince(started);
+        assert.ok(
+            runs.some((run) => run.status?.phase === "Error"),
+            `an analysis erred: ${JSON.stringify(runs.map((run) => run.status))}`,
+        );
+        assert.strictEqual(load.failed, 0, `${load.failed} of ${load.requests} requests failed: ${load.failures.join("; ")}`);
+        figures.push(`Prometheus unreachable: up failed after ${seconds(outcome.endedAt - outcome.startedAt)}: ${upError(outcome)}; ${describeLoad(load)}`);
+        assert.ok(!outcome.ok, "up failed");
+        assert.ok(outcome.error.message.includes(canaryService), `the service in: ${outcome.error.message}`);
+        assert.ok(outcome.error.message.includes(server.url), `Prometheus's address in: ${outcome.error.message}`);
         const reverted = await upWith(stack, config(deployed.hello, deployed.quotes));
         assert.ok(reverted.ok, `the revert's up ${describeOutcome(reverted)}`);
         assert.strictEqual(notPromoted(await settledRollout(quickUpMs)), undefined, "back to stable");

@@ -3,7 +3,9 @@
  * stable and the latest pod-template hash, whether it was aborted), its AnalysisRuns with their
  * measurements, and a timeline of the Rollout's status.
  */
-import { getObject, listObjects } from "../../e2e/support/cluster";
+import { runChecked } from "../../../scripts/lib/command";
+import { getObject, listObjects, PodState } from "../../e2e/support/cluster";
+import { pollUntil } from "../../e2e/support/wait";
 
 /** What the tests read of an argoproj.io/v1alpha1 Rollout. */
 export interface RolloutState {
@@ -141,4 +143,35 @@ export function watchRollout(namespace: string, name: string): RolloutTimeline {
             clearTimeout(timer);
         },
     };
+}
+
+/** The pod IPs kube-proxy's rules send a Service's requests to: its DNAT rules in the nat table (iptables mode). */
+async function proxiedEndpoints(namespace: string, service: string): Promise<string[]> {
+    const rules = await runChecked(["iptables", "-w", "-t", "nat", "-S"]);
+    const comment = `--comment "${namespace}/${service}:`;
+    return rules
+        .split("\n")
+        .filter((rule) => rule.includes(comment) && rule.includes("-j DNAT"))
+        .flatMap((rule) => /--to-destination ([0-9.]+):\d+/.exec(rule)?.[1] ?? []);
+}
+
+/**
+ * Waits until a Service sends requests to the stable pods alone: kube-proxy's rules for it lead
+ * to pods of the stable pod template (`<rollout>-<stableRS>-<5 characters>`) only, on this
+ * node (the test cluster's one). Resolves with when that was seen.
+ */
+export async function waitStableOnly(namespace: string, service: string, rollout: string, stableRS: string, timeoutMs: number): Promise<number> {
+    const stablePod = new RegExp(`^${rollout}-${stableRS}-[a-z0-9]{5}$`);
+    let seen = "";
+    return pollUntil(
+        `kube-proxy to send ${namespace}/${service}'s requests to stable pods (${rollout}-${stableRS}-*) alone`,
+        async () => {
+            const [targets, pods] = await Promise.all([proxiedEndpoints(namespace, service), listObjects<PodState>(["pods", "--namespace", namespace])]);
+            const podOf = (ip: string): string => pods.find((pod) => pod.status.podIP === ip)?.metadata.name ?? `(no pod) ${ip}`;
+            const names = targets.map(podOf);
+            seen = names.join(", ");
+            return names.length > 0 && names.every((name) => stablePod.test(name)) ? Date.now() : undefined;
+        },
+        { timeoutMs, intervalMs: 250, lastSeen: () => seen },
+    );
 }
