@@ -7,12 +7,12 @@
  */
 import { createHash } from "crypto";
 import type { types } from "@pulumi/kubernetes";
-import { recommendedLabels, selectorLabels, ServiceIdentity } from "./labels";
+import { recommendedLabels, ServiceIdentity } from "./labels";
 import { decimal, platformMetrics } from "./monitoring";
 import { ResolvedCanary } from "./rolloutStrategy";
 import { ResolvedSettings } from "./serviceSettings";
 import { durationSeconds } from "./validation";
-import { buildPodTemplate, WorkloadSpec } from "./workload";
+import { buildWorkloadShell, WorkloadSpec } from "./workload";
 
 /** The AnalysisTemplate argument carrying the canary's pod-template-hash. */
 export const canaryHashArg = "canary-hash";
@@ -132,22 +132,19 @@ export function buildCanarySteps(identity: Pick<ServiceIdentity, "name">, canary
     return canary.steps.flatMap((weight) => [{ setWeight: weight }, analysis]);
 }
 
-/** The Rollout that replaces the Deployment of a canary service: the same pod template, built by the same function. */
+/** The Rollout that replaces the Deployment of a canary service: the same workload shell and pod template, built by the same function. */
 export function buildRollout(spec: WorkloadSpec & { canary: ResolvedCanary }): Rollout {
-    const { settings, identity } = spec;
+    const shell = buildWorkloadShell(spec);
     return {
         apiVersion: "argoproj.io/v1alpha1",
         kind: "Rollout",
-        metadata: { name: identity.name, namespace: identity.namespace, labels: recommendedLabels(identity) },
+        metadata: shell.metadata,
         spec: {
-            ...(settings.autoscaling ? {} : { replicas: settings.replicas }),
-            selector: { matchLabels: selectorLabels(identity) },
-            template: buildPodTemplate(spec),
-            minReadySeconds: settings.rollout.minReadySeconds,
-            progressDeadlineSeconds: settings.rollout.progressDeadlineSeconds,
+            ...shell.spec,
             progressDeadlineAbort: true,
-            revisionHistoryLimit: settings.rollout.revisionHistoryLimit,
-            strategy: { canary: { maxSurge: settings.rollout.maxSurge, maxUnavailable: 0, steps: buildCanarySteps(identity, spec.canary) } },
+            strategy: {
+                canary: { maxSurge: spec.settings.rollout.maxSurge, maxUnavailable: 0, steps: buildCanarySteps(spec.identity, spec.canary) },
+            },
         },
     };
 }
@@ -217,7 +214,20 @@ export function promotionDeadlineSeconds(canary: ResolvedCanary, rollout: Pick<R
     return Math.max(own, durationSeconds(rollout.timeout) ?? 0);
 }
 
-/** The revision of a pod template: a hash of it, which changes exactly when the template does (a new release). */
+/** The revision of a pod template: a hash of its content (keys sorted), which changes exactly when the template does (a new release). */
 export function podTemplateRevision(template: unknown): string {
-    return createHash("sha256").update(JSON.stringify(template)).digest("hex");
+    const canonical = (value: unknown): unknown =>
+        Array.isArray(value)
+            ? value.map(canonical)
+            : typeof value === "object" && value !== null
+              ? Object.fromEntries(
+                    Object.entries(value)
+                        .filter(([, item]) => item !== undefined)
+                        .sort(([a], [b]) => a.localeCompare(b))
+                        .map(([key, item]) => [key, canonical(item)]),
+                )
+              : value;
+    return createHash("sha256")
+        .update(JSON.stringify(canonical(template)))
+        .digest("hex");
 }

@@ -7,7 +7,8 @@
  *
  * A Pulumi dynamic resource (`pulumi-nodejs:dynamic:RolloutPromotion`): the engine runs its
  * provider in a Node.js process of its own (the `pulumi-resource-pulumi-nodejs` plugin every
- * Pulumi CLI ships; scripts/engine adds one to the CLI built here). Pulumi serializes the
+ * Pulumi distribution ships beside the CLI; scripts/build-tools puts tools/pulumi's there for the
+ * CLI built here). Pulumi serializes the
  * provider's functions into the resource's state; they hold nothing but the path of the
  * provider's code (rolloutPromotionGate.ts) and load it when called, so that code is never
  * serialized and the state stays small.

@@ -209,7 +209,7 @@ export function analysisFinding(run: AnalysisRunObject, request: PromotionReques
 
 /** The message of an aborted canary. */
 export async function abortMessage(request: PromotionRequest, verdict: { podHash: string; message: string }, reader: RolloutReader): Promise<string> {
-    const runs = await reader.analysisRuns(verdict.podHash);
+    const runs = await analysisRunsOrNone(reader, verdict.podHash);
     const run = latestRun(runs, request.rollout, ["Failed", "Error"]);
     const cause = run ? analysisFinding(run, request) : verdict.message || "the Rollout is Degraded";
     const stable = await stableVersion(reader);
@@ -222,7 +222,7 @@ export async function abortMessage(request: PromotionRequest, verdict: { podHash
 
 /** The message of a canary paused by an inconclusive analysis. */
 export async function inconclusiveMessage(request: PromotionRequest, verdict: { podHash: string }, reader: RolloutReader): Promise<string> {
-    const runs = await reader.analysisRuns(verdict.podHash);
+    const runs = await analysisRunsOrNone(reader, verdict.podHash);
     const run = latestRun(runs, request.rollout, ["Inconclusive"]);
     const cause = run ? analysisFinding(run, request) : "its analysis was inconclusive; no data is not success";
     const kubectl = `kubectl argo rollouts %s ${request.rollout} -n ${request.namespace}`;
@@ -233,9 +233,15 @@ export async function inconclusiveMessage(request: PromotionRequest, verdict: { 
     );
 }
 
+// The verdict is known; what names its cause is read on a best-effort basis, so that a read
+// failing then still fails the wait with the verdict rather than with the read's error.
+
+async function analysisRunsOrNone(reader: RolloutReader, podHash: string): Promise<AnalysisRunObject[]> {
+    return reader.analysisRuns(podHash).catch(() => []);
+}
+
 async function stableVersion(reader: RolloutReader): Promise<string | undefined> {
-    const rollout = await reader.rollout();
-    const stable = rollout.status?.stableRS;
+    const stable = (await reader.rollout().catch(() => undefined))?.status?.stableRS;
     return stable ? reader.version(stable).catch(() => undefined) : undefined;
 }
 

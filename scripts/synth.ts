@@ -1,5 +1,5 @@
 /**
- * npm run synth -- --stack <name> [--out <dir>]
+ * npm run synth -- --stack <name> [--out <dir>] [--for-judges]
  * npm run synth:update            (refreshes the golden manifests of dev and prod)
  *
  * Evaluates the program offline (mocks: no cloud, no cluster, no Pulumi CLI) and writes
@@ -12,7 +12,7 @@ import { RunError } from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { evaluateStack, projectRoot } from "./lib/evaluate";
-import { cloudSummary, kubernetesObjects, manifestFileName, schemaErrors, toYaml } from "./lib/manifests";
+import { asJudgesReadThem, cloudSummary, kubernetesObjects, manifestFileName, schemaErrors, toYaml } from "./lib/manifests";
 
 /** Marks a directory as synth output, so it may be replaced wholesale. */
 const marker = ".synth-output";
@@ -25,12 +25,16 @@ export function goldenDirectory(stack: string): string {
     return path.join(projectRoot, "test", "golden", stack);
 }
 
-/** The files synth writes for a stack: file name to content. */
-export async function synthesize(stack: string, root = projectRoot): Promise<Map<string, string>> {
+/**
+ * The files synth writes for a stack: file name to content. `forJudges` writes each Rollout as
+ * the Deployment it replaces, which kube-score and checkov can judge (asJudgesReadThem).
+ */
+export async function synthesize(stack: string, root = projectRoot, options: { forJudges?: boolean } = {}): Promise<Map<string, string>> {
     const evaluation = await evaluateStack(stack, { values: "placeholders", root });
     const files = new Map<string, string>();
     const invalid: string[] = [];
-    for (const object of kubernetesObjects(evaluation)) {
+    const objects = kubernetesObjects(evaluation);
+    for (const object of options.forJudges ? asJudgesReadThem(objects) : objects) {
         const name = manifestFileName(object);
         invalid.push(...schemaErrors(object).map((error) => `${name}: ${error}`));
         files.set(name, toYaml(object));
@@ -79,14 +83,14 @@ async function main(args: string[]): Promise<void> {
     }
     const stack = option(args, "--stack");
     if (!stack) {
-        throw new Error("usage: npm run synth -- --stack <name> [--out <dir>]");
+        throw new Error("usage: npm run synth -- --stack <name> [--out <dir>] [--for-judges]");
     }
     const stackFile = path.join(projectRoot, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
         throw new Error(`no stack file ${path.relative(projectRoot, stackFile)}`);
     }
     const out = path.resolve(option(args, "--out") ?? path.join(projectRoot, "out", "synth", stack));
-    const files = await synthesize(stack);
+    const files = await synthesize(stack, projectRoot, { forJudges: args.includes("--for-judges") });
     writeOutput(out, files);
     console.log(`wrote ${files.size} files to ${path.relative(process.cwd(), out) || "."}/`);
 }

@@ -235,6 +235,22 @@ describe("canary promotion: waiting through the Kubernetes API (@kubernetes/clie
         );
     });
 
+    it("still fails with the abort when the reads that name its cause fail", async () => {
+        const reader = {
+            rollout: () => Promise.resolve(aborted),
+            analysisRuns: () => Promise.reject(new Error("connection reset")),
+            version: () => Promise.reject(new Error("connection reset")),
+        };
+        await assert.rejects(awaitPromotion(request, reader, fakeTime()), (error: unknown) => {
+            assert.ok(error instanceof PromotionError);
+            assert.match(
+                error.message,
+                /^hello: the canary of version v1\.4\.3 was aborted: RolloutAborted: Rollout aborted update to revision 2: Metric "error-ratio" assessed Failed/,
+            );
+            return true;
+        });
+    });
+
     it("fails after two minutes when no controller observes the Rollout, saying to install one", async () => {
         const time = fakeTime();
         const error = await failure({ rollouts: [previousRevision] }, {}, time);

@@ -102,6 +102,7 @@ describe("the canary gate under the real engine (dynamic provider plugin, stub K
             failure,
             /hello: the canary of version v1\.4\.3 was aborted: error-ratio measured 0\.3103, above its threshold 0\.05 \(AnalysisRun hello-new-2-3\)\. Argo Rollouts has returned all traffic to the stable version v1\.4\.2\. The way back: revert the version in the stack to v1\.4\.2 and run `pulumi up`/,
         );
+        assert.doesNotMatch(failure, /warning:/, "the CLI finds the plugin beside itself, as a Pulumi distribution has it");
         console.log(`      up failed ${seconds.toFixed(1)} s after it started (polls every 2 s; deadline 120 s)`);
         assert.ok(seconds < 60, `up failed after ${seconds} s, long before its deadline`);
         const promotion = (await stateResources(stack)).find((resource) => resource.type === promotionType);
