@@ -5,11 +5,14 @@
  * latency in Prometheus. Without a traffic router, Argo approximates a step's weight by the ratio
  * of canary to stable pods behind the one Service.
  */
+import { createHash } from "crypto";
 import type { types } from "@pulumi/kubernetes";
-import { recommendedLabels, selectorLabels, ServiceIdentity } from "./labels";
+import { recommendedLabels, ServiceIdentity } from "./labels";
 import { decimal, platformMetrics } from "./monitoring";
 import { ResolvedCanary } from "./rolloutStrategy";
-import { buildPodTemplate, WorkloadSpec } from "./workload";
+import { ResolvedSettings } from "./serviceSettings";
+import { durationSeconds } from "./validation";
+import { buildWorkloadShell, WorkloadSpec } from "./workload";
 
 /** The AnalysisTemplate argument carrying the canary's pod-template-hash. */
 export const canaryHashArg = "canary-hash";
@@ -129,22 +132,19 @@ export function buildCanarySteps(identity: Pick<ServiceIdentity, "name">, canary
     return canary.steps.flatMap((weight) => [{ setWeight: weight }, analysis]);
 }
 
-/** The Rollout that replaces the Deployment of a canary service: the same pod template, built by the same function. */
+/** The Rollout that replaces the Deployment of a canary service: the same workload shell and pod template, built by the same function. */
 export function buildRollout(spec: WorkloadSpec & { canary: ResolvedCanary }): Rollout {
-    const { settings, identity } = spec;
+    const shell = buildWorkloadShell(spec);
     return {
         apiVersion: "argoproj.io/v1alpha1",
         kind: "Rollout",
-        metadata: { name: identity.name, namespace: identity.namespace, labels: recommendedLabels(identity) },
+        metadata: shell.metadata,
         spec: {
-            ...(settings.autoscaling ? {} : { replicas: settings.replicas }),
-            selector: { matchLabels: selectorLabels(identity) },
-            template: buildPodTemplate(spec),
-            minReadySeconds: settings.rollout.minReadySeconds,
-            progressDeadlineSeconds: settings.rollout.progressDeadlineSeconds,
+            ...shell.spec,
             progressDeadlineAbort: true,
-            revisionHistoryLimit: settings.rollout.revisionHistoryLimit,
-            strategy: { canary: { maxSurge: settings.rollout.maxSurge, maxUnavailable: 0, steps: buildCanarySteps(identity, spec.canary) } },
+            strategy: {
+                canary: { maxSurge: spec.settings.rollout.maxSurge, maxUnavailable: 0, steps: buildCanarySteps(spec.identity, spec.canary) },
+            },
         },
     };
 }
@@ -187,4 +187,47 @@ export function buildAnalysisTemplate(
             ],
         },
     };
+}
+
+/** Seconds `pulumi up` waits beyond a canary's own time, for the last step's pods and the controller's reconciles. */
+export const promotionMarginSeconds = 60;
+
+/**
+ * Seconds a canary's analyses take when each passes: per step, one `window` before the first
+ * measurement, then `count` measurements `interval` apart, each query taking up to
+ * {@link queryTimeoutSeconds}.
+ */
+export function canaryAnalysisSeconds(canary: ResolvedCanary): number {
+    const { interval, count, window } = canary.analysis;
+    const step = (durationSeconds(window) ?? 0) + (count - 1) * (durationSeconds(interval) ?? 0) + count * queryTimeoutSeconds;
+    return canary.steps.length * step;
+}
+
+/**
+ * How long `pulumi up` waits for a canary's full promotion: its analyses, plus
+ * progressDeadlineSeconds (a step whose pods do not become ready within it is aborted by Argo),
+ * plus {@link promotionMarginSeconds}; or `rollout.timeout` when that is longer. An abort ends
+ * the wait at once, whatever the deadline.
+ */
+export function promotionDeadlineSeconds(canary: ResolvedCanary, rollout: Pick<ResolvedSettings["rollout"], "timeout" | "progressDeadlineSeconds">): number {
+    const own = canaryAnalysisSeconds(canary) + rollout.progressDeadlineSeconds + promotionMarginSeconds;
+    return Math.max(own, durationSeconds(rollout.timeout) ?? 0);
+}
+
+/** The revision of a pod template: a hash of its content (keys sorted), which changes exactly when the template does (a new release). */
+export function podTemplateRevision(template: unknown): string {
+    const canonical = (value: unknown): unknown =>
+        Array.isArray(value)
+            ? value.map(canonical)
+            : typeof value === "object" && value !== null
+              ? Object.fromEntries(
+                    Object.entries(value)
+                        .filter(([, item]) => item !== undefined)
+                        .sort(([a], [b]) => a.localeCompare(b))
+                        .map(([key, item]) => [key, canonical(item)]),
+                )
+              : value;
+    return createHash("sha256")
+        .update(JSON.stringify(canonical(template)))
+        .digest("hex");
 }

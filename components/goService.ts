@@ -16,7 +16,8 @@ import { ImageDestination, ServiceImage } from "./serviceImage";
 import { checkServiceName, ResolvedSettings, resolveServiceSettings, ServiceDirectoryCheck, ServiceSettings } from "./serviceSettings";
 import { platformNodes, releaseCommit, ResolvedStackSettings, resolveStackSettings, StackSettings } from "./stackSettings";
 import { joinPath, Problems, repositoryOf } from "./validation";
-import { buildAnalysisTemplate, buildRollout } from "./canary";
+import { analysisMetricNames, buildAnalysisTemplate, buildRollout, podTemplateRevision, promotionDeadlineSeconds } from "./canary";
+import { RolloutPromotion } from "./rolloutPromotion";
 import { CanaryRelease, resolveCanaryRelease } from "./rolloutStrategy";
 import { buildDeployment, WorkloadSpec } from "./workload";
 
@@ -116,6 +117,11 @@ export class GoService extends pulumi.ComponentResource {
     public readonly deployment?: k8s.apps.v1.Deployment;
     /** The Argo Rollouts Rollout, with `rollout.strategy: canary`. */
     public readonly rollout?: k8s.apiextensions.CustomResource;
+    /**
+     * With `rollout.strategy: canary` (unless the stack renders YAML): what `pulumi up` waits on
+     * until the new revision is fully promoted, and fails on when the canary is aborted.
+     */
+    public readonly promotion?: RolloutPromotion;
     /** What the component was built from, after defaults. */
     public readonly plan: GoServicePlan;
 
@@ -160,16 +166,16 @@ export class GoService extends pulumi.ComponentResource {
         const platform = platformNodes[stack.platform];
         const workload: WorkloadSpec = { identity, settings, platform, image: this.imageRef, secretEnv, monitoring: stack.monitoring.mode };
         const canary = plan.canary;
+        let rollout: { resource: k8s.apiextensions.CustomResource; template: k8s.types.input.core.v1.PodTemplateSpec } | undefined;
         if (canary) {
             const analysis = new k8s.apiextensions.CustomResource(
                 name,
                 buildAnalysisTemplate(identity, canary.canary, canary.thresholds, canary.prometheusUrl),
                 k8sOpts,
             );
-            this.rollout = new k8s.apiextensions.CustomResource(name, buildRollout({ ...workload, canary: canary.canary }), {
-                ...k8sOpts,
-                dependsOn: [environment.namespaceResource, analysis],
-            });
+            const object = buildRollout({ ...workload, canary: canary.canary });
+            this.rollout = new k8s.apiextensions.CustomResource(name, object, { ...k8sOpts, dependsOn: [environment.namespaceResource, analysis] });
+            rollout = { resource: this.rollout, template: object.spec.template };
         } else {
             this.deployment = new k8s.apps.v1.Deployment(name, buildDeployment(workload), {
                 ...k8sOpts,
@@ -177,7 +183,32 @@ export class GoService extends pulumi.ComponentResource {
             });
         }
         new k8s.core.v1.Service(name, buildService(identity, settings, stack.monitoring), k8sOpts);
-        new k8s.networking.v1.NetworkPolicy(name, buildNetworkPolicy(identity, settings, stack.monitoring), k8sOpts);
+        const networkPolicy = new k8s.networking.v1.NetworkPolicy(name, buildNetworkPolicy(identity, settings, stack.monitoring), k8sOpts);
+        const connection = environment.connection;
+        // A stack that renders YAML has no cluster to wait on.
+        if (canary && rollout && connection.renderYamlToDirectory === undefined) {
+            this.promotion = new RolloutPromotion(
+                `${name}-promotion`,
+                {
+                    service: name,
+                    namespace: identity.namespace,
+                    rollout: identity.name,
+                    version: identity.version,
+                    revision: pulumi.output(rollout.template).apply(podTemplateRevision),
+                    thresholds: {
+                        [analysisMetricNames.errorRatio]: canary.thresholds.errorRatio,
+                        [analysisMetricNames.latencyP99Seconds]: canary.thresholds.latencyP99Seconds,
+                    },
+                    window: canary.canary.analysis.window,
+                    prometheusUrl: canary.prometheusUrl,
+                    deadlineSeconds: promotionDeadlineSeconds(canary.canary, settings.rollout),
+                    ...(connection.context === undefined ? {} : { context: connection.context }),
+                    ...(connection.kubeconfig === undefined ? {} : { kubeconfig: connection.kubeconfig }),
+                },
+                // Judged through the pods' metrics, which Prometheus scrapes through the NetworkPolicy.
+                { parent: this, dependsOn: [rollout.resource, networkPolicy] },
+            );
+        }
         const pdb = buildPodDisruptionBudget(identity, settings);
         if (pdb) {
             new k8s.policy.v1.PodDisruptionBudget(name, pdb, k8sOpts);

@@ -24,6 +24,8 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
     public readonly namespaceResource: k8s.core.v1.Namespace;
     /** The namespace name. */
     public readonly namespace: string;
+    /** How the stack reaches its cluster (what the provider was given); a kubeconfig stays a secret. */
+    public readonly connection: KubernetesConnection;
 
     constructor(name: string, args: KubernetesEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         const subject = `KubernetesEnvironment "${name}"`;
@@ -35,11 +37,12 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
 
         const connection = args.connection ?? {};
         this.namespace = args.namespace;
+        this.connection = connection.kubeconfig ? { ...connection, kubeconfig: pulumi.secret(connection.kubeconfig) } : connection;
         this.provider = new k8s.Provider(
             name,
             {
                 ...(connection.context ? { context: connection.context } : {}),
-                ...(connection.kubeconfig ? { kubeconfig: pulumi.secret(connection.kubeconfig) } : {}),
+                ...(this.connection.kubeconfig ? { kubeconfig: this.connection.kubeconfig } : {}),
                 // @pulumi/kubernetes fills an unset kubeconfig from $KUBECONFIG, which the provider refuses
                 // next to renderYamlToDirectory: rendering must not depend on the shell it runs in.
                 ...(connection.renderYamlToDirectory ? { renderYamlToDirectory: connection.renderYamlToDirectory, kubeconfig: "" } : {}),

@@ -329,7 +329,10 @@ export const serviceSettingsSchema = z
                 revisionHistoryLimit: integer(0, 50).default(5).meta({ description: "Old ReplicaSets kept for rollback." }),
                 timeout: matching(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, 'must be a duration such as "10m", "1h" or "90s"')
                     .default("10m")
-                    .meta({ description: "How long `pulumi up` waits for the Deployment to become ready (with canary: fully promoted)." }),
+                    .meta({
+                        description:
+                            "How long `pulumi up` waits for the Deployment to become ready. A canary waits for its full promotion as long as its analyses take plus progressDeadlineSeconds plus a minute, or this when longer; an abort fails it at once.",
+                    }),
                 ...rolloutStrategyShape,
             })
             .check(

@@ -170,21 +170,33 @@ export function buildPodTemplate(spec: WorkloadSpec): types.input.core.v1.PodTem
     };
 }
 
-/** The Deployment. With autoscaling, `replicas` is left to the HorizontalPodAutoscaler. */
-export function buildDeployment(spec: WorkloadSpec): Deployment {
+/**
+ * What every workload kind of a service shares, a Deployment or an Argo Rollouts Rollout: its
+ * metadata, and in its spec the replicas (left to the HorizontalPodAutoscaler when autoscaling),
+ * selector, readiness and progress timing, history and pod template.
+ */
+export function buildWorkloadShell(spec: WorkloadSpec) {
     const { settings, identity } = spec;
     return {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
         metadata: { name: identity.name, namespace: identity.namespace, labels: recommendedLabels(identity) },
         spec: {
             ...(settings.autoscaling ? {} : { replicas: settings.replicas }),
             selector: { matchLabels: selectorLabels(identity) },
-            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: settings.rollout.maxSurge } },
             minReadySeconds: settings.rollout.minReadySeconds,
             progressDeadlineSeconds: settings.rollout.progressDeadlineSeconds,
             revisionHistoryLimit: settings.rollout.revisionHistoryLimit,
             template: buildPodTemplate(spec),
         },
+    };
+}
+
+/** The Deployment: the workload shell, released by a RollingUpdate that never goes below the desired count. */
+export function buildDeployment(spec: WorkloadSpec): Deployment {
+    const shell = buildWorkloadShell(spec);
+    return {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: shell.metadata,
+        spec: { ...shell.spec, strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: spec.settings.rollout.maxSurge } } },
     };
 }

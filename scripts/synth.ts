@@ -1,5 +1,5 @@
 /**
- * npm run synth -- --stack <name> [--out <dir>] [--root <dir>]
+ * npm run synth -- --stack <name> [--out <dir>] [--root <dir>] [--for-judges]
  * npm run synth:update            (refreshes the golden manifests of dev and prod)
  *
  * Evaluates the program offline (mocks: no cloud, no cluster, no Pulumi CLI) and writes
@@ -13,7 +13,7 @@ import { RunError } from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { evaluateStack, projectRoot } from "./lib/evaluate";
-import { cloudSummary, kubernetesObjects, manifestFileName, schemaErrors, toYaml } from "./lib/manifests";
+import { asJudgesReadThem, cloudSummary, kubernetesObjects, manifestFileName, schemaErrors, toYaml } from "./lib/manifests";
 
 /** Marks a directory as synth output, so it may be replaced wholesale. */
 const marker = ".synth-output";
@@ -26,12 +26,16 @@ export function goldenDirectory(stack: string): string {
     return path.join(projectRoot, "test", "golden", stack);
 }
 
-/** The files synth writes for a stack: file name to content. */
-export async function synthesize(stack: string, root = projectRoot): Promise<Map<string, string>> {
+/**
+ * The files synth writes for a stack: file name to content. `forJudges` writes each Rollout as
+ * the Deployment it replaces, which kube-score and checkov can judge (asJudgesReadThem).
+ */
+export async function synthesize(stack: string, root = projectRoot, options: { forJudges?: boolean } = {}): Promise<Map<string, string>> {
     const evaluation = await evaluateStack(stack, { values: "placeholders", root });
     const files = new Map<string, string>();
     const invalid: string[] = [];
-    for (const object of kubernetesObjects(evaluation)) {
+    const objects = kubernetesObjects(evaluation);
+    for (const object of options.forJudges ? asJudgesReadThem(objects) : objects) {
         const name = manifestFileName(object);
         invalid.push(...schemaErrors(object).map((error) => `${name}: ${error}`));
         files.set(name, toYaml(object));
@@ -80,7 +84,7 @@ async function main(args: string[]): Promise<void> {
     }
     const stack = option(args, "--stack");
     if (!stack) {
-        throw new Error("usage: npm run synth -- --stack <name> [--out <dir>] [--root <dir>]");
+        throw new Error("usage: npm run synth -- --stack <name> [--out <dir>] [--root <dir>] [--for-judges]");
     }
     const root = path.resolve(option(args, "--root") ?? projectRoot);
     const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
@@ -88,7 +92,7 @@ async function main(args: string[]): Promise<void> {
         throw new Error(`no stack file ${path.relative(process.cwd(), stackFile)}`);
     }
     const out = path.resolve(option(args, "--out") ?? path.join(root, "out", "synth", stack));
-    const files = await synthesize(stack, root);
+    const files = await synthesize(stack, root, { forJudges: args.includes("--for-judges") });
     writeOutput(out, files);
     console.log(`wrote ${files.size} files to ${path.relative(process.cwd(), out) || "."}/`);
 }

@@ -11,10 +11,10 @@ import {
 } from "../components/canary";
 import { defaultAlertThresholds, defaultMonitoring } from "../components/monitoringSettings";
 import { defaultCanary, resolveCanaryRelease, ResolvedCanary } from "../components/rolloutStrategy";
-import { InvalidInputError, Problems } from "../components/validation";
+import { Problems } from "../components/validation";
 import { buildDeployment } from "../components/workload";
 import { KubernetesObject, schemaErrors } from "../scripts/lib/manifests";
-import { at, helloIdentity, only, resolvedSettings, settingsProblems, workloadSpec } from "./support/fixtures";
+import { at, helloIdentity, only, reportedProblems, resolvedSettings, settingsProblems, workloadSpec } from "./support/fixtures";
 
 const prometheus = "http://prometheus.monitoring.svc:9090";
 
@@ -77,17 +77,8 @@ describe("rollout strategy settings", () => {
     it("requires the stack to scrape the services and name the Prometheus a canary is judged by", () => {
         const rollout = resolvedSettings({ rollout: { strategy: "canary" } }).rollout;
         const paths = { service: "go-services:services.hello", monitoring: "go-services:monitoring" };
-        const problemsWith = (monitoring: typeof defaultMonitoring) => {
-            const problems = new Problems();
-            const release = resolveCanaryRelease(rollout, monitoring, {}, paths, problems);
-            try {
-                problems.valueOrThrow("test", release);
-                return [];
-            } catch (error) {
-                assert.ok(error instanceof InvalidInputError, String(error));
-                return [...error.problems];
-            }
-        };
+        const problemsWith = (monitoring: typeof defaultMonitoring) =>
+            reportedProblems((problems) => resolveCanaryRelease(rollout, monitoring, {}, paths, problems));
         const noUrl = only(problemsWith(defaultMonitoring), "problem");
         assert.strictEqual(noUrl.path, "go-services:monitoring.prometheusUrl");
         assert.match(noUrl.allowed, /is required by go-services:services\.hello\.rollout\.strategy canary/);

@@ -2,20 +2,23 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { GoService, GoServiceArgs } from "../components/goService";
 import * as library from "../components/index";
+import { podTemplateRevision, promotionDeadlineSeconds } from "../components/canary";
+import { KubernetesConnection } from "../components/environmentSettings";
 import { KubernetesEnvironment } from "../components/kubernetesEnvironment";
+import { defaultCanary } from "../components/rolloutStrategy";
 import { evaluate, Evaluation, EvaluationFailure, mockDigest, toRuntimeConfig } from "../scripts/lib/evaluate";
 import { isSecretEnvelope } from "../scripts/lib/manifests";
 import { at, everyDirectoryExists, isSecretAt, only, plaintextLeaks, resource, resourcesOfType } from "./support/fixtures";
 
 type ServiceArgs = Omit<GoServiceArgs, "environment" | "stack" | "directories"> & { stack?: GoServiceArgs["stack"] };
 
-function deploy(args: ServiceArgs = {}, options: { preview?: boolean } = {}): Promise<Evaluation> {
+function deploy(args: ServiceArgs = {}, options: { preview?: boolean; connection?: KubernetesConnection } = {}): Promise<Evaluation> {
     return evaluate({
         stack: "dev",
         config: toRuntimeConfig({ "aws:region": "eu-west-1" }),
         preview: options.preview,
         program: () => {
-            const environment = new KubernetesEnvironment("cluster", { namespace: "apps" });
+            const environment = new KubernetesEnvironment("cluster", { namespace: "apps", connection: options.connection });
             const service = new GoService("hello", { stack: { imageTag: "v1.2.3" }, ...args, environment, directories: everyDirectoryExists });
             return {
                 deploymentUrn: (service.deployment ?? service.rollout)?.urn,
@@ -288,6 +291,41 @@ describe("GoService with rollout.strategy canary", () => {
             at(resource(overridden, "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate", "hello").inputs, "spec", "metrics", 0, "failureCondition"),
             "result[0] > 0.1",
         );
+    });
+
+    it("makes pulumi up wait for the promotion through a RolloutPromotion, told what its messages name", async () => {
+        const evaluation = await canary({ alerts: { errorRatio: 0.02 } });
+        const promotion = resource(evaluation, "pulumi-nodejs:dynamic:RolloutPromotion", "hello-promotion");
+        const rollout = resource(evaluation, "kubernetes:argoproj.io/v1alpha1:Rollout", "hello");
+        const { __provider: provider, ...inputs } = promotion.inputs;
+        assert.match(String(provider), /rolloutPromotionGate/, "the serialized provider loads the gate's code");
+        assert.deepStrictEqual(inputs, {
+            service: "hello",
+            namespace: "apps",
+            rollout: "hello",
+            version: "v1.2.3",
+            revision: podTemplateRevision(at(rollout.inputs, "spec", "template")),
+            thresholds: { "error-ratio": 0.02, "latency-p99": 0.5 },
+            window: "1m",
+            prometheusUrl: monitoring.prometheusUrl,
+            deadlineSeconds: promotionDeadlineSeconds(defaultCanary, { timeout: "10m", progressDeadlineSeconds: 300 }),
+        });
+        const rolling = await deploy();
+        assert.deepStrictEqual(resourcesOfType(rolling, "pulumi-nodejs:dynamic:RolloutPromotion"), [], "a rolling service waits through its Deployment");
+    });
+
+    it("gives the promotion the stack's cluster: its context, or its kubeconfig kept secret; nothing when the stack renders YAML", async () => {
+        const promotionOf = async (connection: KubernetesConnection) =>
+            resourcesOfType(
+                await deploy({ stack: { imageTag: "v1.2.3", monitoring }, rollout: { strategy: "canary" } }, { connection }),
+                "pulumi-nodejs:dynamic:RolloutPromotion",
+            );
+        const byContext = only(await promotionOf({ context: "prod-cluster" }), "promotion");
+        assert.strictEqual(byContext.inputs.context, "prod-cluster");
+        const byKubeconfig = only(await promotionOf({ kubeconfig: "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: t0ps3cret}}]" }), "promotion");
+        assert.ok(isSecretAt(byKubeconfig.inputs, "kubeconfig"), "the kubeconfig is a secret");
+        assert.deepStrictEqual(plaintextLeaks(byKubeconfig.inputs, "t0ps3cret"), []);
+        assert.deepStrictEqual(await promotionOf({ renderYamlToDirectory: "out/rendered" }), []);
     });
 
     it("refuses a canary without the stack's Prometheus before registering anything", async () => {

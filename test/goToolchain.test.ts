@@ -17,7 +17,7 @@ function ourGoModules(root: string): string[] {
         .readdirSync(path.join(root, "services"), { withFileTypes: true })
         .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(root, "services", entry.name, "go.mod")))
         .map((entry) => path.join("services", entry.name, "go.mod"));
-    return [...services, "scripts/templates/service/go.mod.tmpl", "tools/pause/go.mod", "test/fixtures/vulnerable/go.mod"];
+    return [...services, "scripts/templates/service/go.mod.tmpl", "tools/pause/go.mod", "test/fixtures/vulnerable/go.mod", "test/fixtures/faulty/go.mod"];
 }
 
 /** The `toolchain goX.Y.Z` of a go.mod, or undefined. */
@@ -61,7 +61,7 @@ describe("the Go toolchain", () => {
     it("fails the check when the Dockerfile's golang image moves without the go.mod files", () => {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "go-toolchain-"));
         try {
-            for (const entry of ["services", "scripts/templates", "tools/pause", "test/fixtures/vulnerable", "docker"]) {
+            for (const entry of ["services", "scripts/templates", "tools/pause", "test/fixtures/vulnerable", "test/fixtures/faulty", "docker"]) {
                 fs.cpSync(path.join(projectRoot, entry), path.join(root, entry), { recursive: true });
             }
             const dockerfile = path.join(root, goldenDockerfile);

@@ -7,7 +7,8 @@ import {
     resolveMonitoring,
     ResolvedMonitoring,
 } from "../components/monitoringSettings";
-import { InvalidInputError, Problem, Problems } from "../components/validation";
+import { Problem, Problems } from "../components/validation";
+import { reportedProblems } from "./support/fixtures";
 
 const path = "go-services:monitoring";
 
@@ -17,14 +18,7 @@ function resolved(raw: unknown): ResolvedMonitoring {
 }
 
 function problemsOf(raw: unknown): Problem[] {
-    const problems = new Problems();
-    try {
-        problems.valueOrThrow("test", resolveMonitoring(raw, path, problems));
-        return [];
-    } catch (error) {
-        assert.ok(error instanceof InvalidInputError, String(error));
-        return [...error.problems];
-    }
+    return reportedProblems((problems) => resolveMonitoring(raw, path, problems));
 }
 
 describe("monitoring settings", () => {

@@ -20,6 +20,20 @@ import {
 type Env = { name: string; value?: string };
 
 const deploymentType = "kubernetes:apps/v1:Deployment";
+const rolloutType = "kubernetes:argoproj.io/v1alpha1:Rollout";
+
+/** The workloads of a stack: a Deployment per service, or an Argo Rollouts Rollout for a canary one; the same pod template either way. */
+function workloads(evaluation: Evaluation): RegisteredResource[] {
+    return [...resourcesOfType(evaluation, deploymentType), ...resourcesOfType(evaluation, rolloutType)];
+}
+
+/** The workload of one service. */
+function workload(evaluation: Evaluation, name: string): RegisteredResource {
+    return only(
+        workloads(evaluation).filter((each) => each.name === name),
+        `workload ${name}`,
+    );
+}
 
 function podSpec(deployment: RegisteredResource): Record<string, unknown> {
     return at(deployment.inputs, "spec", "template", "spec") as Record<string, unknown>;
@@ -63,7 +77,9 @@ function assertHardened(deployment: RegisteredResource): void {
     assert.strictEqual(container.imagePullPolicy, "IfNotPresent");
     const grace = pod.terminationGracePeriodSeconds as number;
     assert.ok(grace > seconds(envValue(deployment, "SHUTDOWN_DRAIN")) + seconds(envValue(deployment, "SHUTDOWN_TIMEOUT")), `${name}: grace ${grace}`);
-    assert.deepStrictEqual(at(deployment.inputs, "spec", "strategy", "rollingUpdate", "maxUnavailable"), 0);
+    // Never below the desired count during a release: a RollingUpdate's, or a canary's.
+    const strategy = deployment.type === rolloutType ? ["canary"] : ["rollingUpdate"];
+    assert.deepStrictEqual(at(deployment.inputs, "spec", "strategy", ...strategy, "maxUnavailable"), 0, name);
     const labels = at(deployment.inputs, "spec", "template", "metadata", "labels") as Record<string, string>;
     for (const key of ["name", "instance", "version", "component", "part-of", "managed-by"]) {
         assert.ok(labels[`app.kubernetes.io/${key}`], `${name}: label app.kubernetes.io/${key}`);
@@ -91,7 +107,7 @@ describe("committed stacks", function () {
             const evaluation = () => (stack === "dev" ? dev : prod);
 
             it("deploys both sample services, hardened, each with its Service, NetworkPolicy and ServiceAccount", () => {
-                const deployments = resourcesOfType(evaluation(), deploymentType);
+                const deployments = workloads(evaluation());
                 assert.deepStrictEqual(deployments.map((d) => d.name).sort(), ["hello", "quotes"]);
                 for (const deployment of deployments) {
                     assertHardened(deployment);
@@ -100,7 +116,7 @@ describe("committed stacks", function () {
             });
 
             it("runs dev's images, pinned by digest, each labelled with the version it was built as", () => {
-                for (const deployment of resourcesOfType(evaluation(), deploymentType)) {
+                for (const deployment of workloads(evaluation())) {
                     const image = String(mainContainer(deployment).image);
                     assert.match(image, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/go-services\/dev\/[a-z]+@sha256:[0-9a-f]{64}$/);
                     assert.match(String(at(deployment.inputs, "metadata", "labels", "app.kubernetes.io/version")), /^git-[0-9a-f]{7,40}$/);
@@ -122,10 +138,7 @@ describe("committed stacks", function () {
                 for (const name of ["hello", "quotes"]) {
                     const service = outputs.services[name] ?? {};
                     assert.match(String(service.image), /@sha256:[0-9a-f]{64}$/);
-                    assert.strictEqual(
-                        service.version,
-                        at(resource(evaluation(), deploymentType, name).inputs, "metadata", "labels", "app.kubernetes.io/version"),
-                    );
+                    assert.strictEqual(service.version, at(workload(evaluation(), name).inputs, "metadata", "labels", "app.kubernetes.io/version"));
                     assert.strictEqual(String(service.image).split("@")[0], service.repositoryUrl);
                     assert.strictEqual(service.dnsName, `${name}.${outputs.namespace}.svc.cluster.local`);
                     assert.strictEqual(service.port, 80);
@@ -134,7 +147,7 @@ describe("committed stacks", function () {
 
             it("evaluates in preview mode, when digests and repository URLs are unknown", async () => {
                 const preview = await evaluateStack(stack, { preview: true });
-                assert.strictEqual(resourcesOfType(preview, deploymentType).length, 2);
+                assert.strictEqual(workloads(preview).length, 2);
                 assert.strictEqual(preview.resources.length, evaluation().resources.length);
             });
         });
@@ -158,7 +171,7 @@ describe("committed stacks", function () {
     it("prod builds nothing: it runs exactly the digests dev exports, with dev's versions, read from the dev stack", () => {
         const devServices = (dev.outputs as { services: Record<string, { image: string; version: string }> }).services;
         for (const name of ["hello", "quotes"]) {
-            const deployment = resource(prod, deploymentType, name);
+            const deployment = workload(prod, name);
             assert.strictEqual(mainContainer(deployment).image, devServices[name]?.image);
             assert.strictEqual(at(deployment.inputs, "spec", "template", "metadata", "labels", "app.kubernetes.io/version"), devServices[name]?.version);
         }
@@ -174,7 +187,7 @@ describe("committed stacks", function () {
     });
 
     it("dev runs one small replica per service, with no PDB, HPA or spread", () => {
-        for (const deployment of resourcesOfType(dev, deploymentType)) {
+        for (const deployment of workloads(dev)) {
             assert.strictEqual(at(deployment.inputs, "spec", "replicas"), 1);
             assert.strictEqual(podSpec(deployment).topologySpreadConstraints, undefined);
             assert.strictEqual(at(mainContainer(deployment), "resources", "limits", "memory"), "64Mi");
@@ -185,7 +198,7 @@ describe("committed stacks", function () {
     });
 
     it("prod runs at least two replicas or an HPA per service, with a PDB and zone/node spread each", () => {
-        for (const deployment of resourcesOfType(prod, deploymentType)) {
+        for (const deployment of workloads(prod)) {
             const hpa = prod.resources.find((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" && r.name === deployment.name);
             const replicas = at(deployment.inputs, "spec", "replicas") as number | undefined;
             assert.ok(hpa ? replicas === undefined && (at(hpa.inputs, "spec", "minReplicas") as number) >= 2 : (replicas ?? 0) >= 2, deployment.name);
@@ -201,9 +214,19 @@ describe("committed stacks", function () {
         assert.ok(resource(prod, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "hello"));
     });
 
+    it("prod releases quotes as a canary, judged in the cluster's Prometheus, and up waits for its promotion", () => {
+        assert.strictEqual(workload(prod, "quotes").type, rolloutType);
+        assert.strictEqual(workload(prod, "hello").type, deploymentType);
+        const template = resource(prod, "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate", "quotes");
+        assert.strictEqual(at(template.inputs, "spec", "metrics", 0, "provider", "prometheus", "address"), "http://prometheus-operated.monitoring.svc:9090");
+        const promotion = only(resourcesOfType(prod, "pulumi-nodejs:dynamic:RolloutPromotion"), "RolloutPromotion");
+        assert.strictEqual(promotion.name, "quotes-promotion");
+        assert.strictEqual(promotion.inputs.context, "go-services-prod");
+    });
+
     it("prod gives every service more memory than dev", () => {
         for (const name of ["hello", "quotes"]) {
-            const memory = (evaluation: Evaluation) => quantityAt(mainContainer(resource(evaluation, deploymentType, name)), "resources", "limits", "memory");
+            const memory = (evaluation: Evaluation) => quantityAt(mainContainer(workload(evaluation, name)), "resources", "limits", "memory");
             assert.ok(compareQuantities(memory(prod), memory(dev)) > 0, name);
         }
     });
@@ -225,7 +248,7 @@ describe("committed stacks", function () {
         for (const image of resourcesOfType(local, "docker:index/image:Image")) {
             assert.strictEqual(image.inputs.skipPush, true);
         }
-        for (const deployment of resourcesOfType(local, deploymentType)) {
+        for (const deployment of workloads(local)) {
             assertHardened(deployment);
             assert.match(String(mainContainer(deployment).image), /^localhost\/go-services\/[a-z]+:git-[0-9a-f]+$/);
         }
@@ -261,7 +284,7 @@ describe("committed stacks", function () {
             assert.notStrictEqual(image.inputs.skipPush, true);
             assert.match(String(image.inputs.imageName), /^localhost:5001\/[a-z]+:git-0000000$/);
         }
-        for (const deployment of resourcesOfType(evaluation, deploymentType)) {
+        for (const deployment of workloads(evaluation)) {
             assert.match(String(mainContainer(deployment).image), new RegExp(`^localhost:5001/${deployment.name}@sha256:[0-9a-f]{64}$`));
         }
     });
@@ -269,7 +292,7 @@ describe("committed stacks", function () {
     it("index.ts is the program: it exports the namespace and the services", async () => {
         const { default: main } = await import("../index");
         const evaluation = await evaluate({ stack: "dev", config: loadStackConfig("dev"), program: main });
-        assert.strictEqual(resourcesOfType(evaluation, deploymentType).length, 2);
+        assert.strictEqual(workloads(evaluation).length, 2);
         assert.deepStrictEqual(Object.keys(evaluation.outputs).sort(), ["namespace", "services"]);
         assert.strictEqual((evaluation.outputs as { namespace: string }).namespace, "go-services-dev");
     });

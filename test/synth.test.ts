@@ -54,8 +54,9 @@ describe("npm run synth", function () {
                 "40-service-go-services.quotes.yaml",
                 "50-networkpolicy-go-services.hello.yaml",
                 "50-networkpolicy-go-services.quotes.yaml",
+                "55-analysistemplate-go-services.quotes-canary.yaml",
                 "60-deployment-go-services.hello.yaml",
-                "60-deployment-go-services.quotes.yaml",
+                "60-rollout-go-services.quotes.yaml",
                 "70-poddisruptionbudget-go-services.hello.yaml",
                 "70-poddisruptionbudget-go-services.quotes.yaml",
                 "80-horizontalpodautoscaler-go-services.hello.yaml",
@@ -83,6 +84,26 @@ describe("npm run synth", function () {
         const devImage = `${placeholders.accountId}.dkr.ecr.eu-west-1.amazonaws.com/go-services/dev/hello@${placeholders.digest}`;
         assert.strictEqual(image("dev", "60-deployment-go-services-dev.hello.yaml"), devImage);
         assert.strictEqual(image("prod", "60-deployment-go-services.hello.yaml"), devImage);
+    });
+
+    it("shows the judges (scripts/judges) each Rollout as the Deployment it replaces, with the same pod template", async () => {
+        const judged = await synthesize("prod", undefined, { forJudges: true });
+        const declared = synthesized.get("prod")!;
+        assert.ok(!judged.has("60-rollout-go-services.quotes.yaml"));
+        const rollout = parse(declared.get("60-rollout-go-services.quotes.yaml")!) as KubernetesObject;
+        const deployment = parse(judged.get("60-deployment-go-services.quotes.yaml")!) as KubernetesObject;
+        assert.deepStrictEqual([deployment.apiVersion, deployment.kind], ["apps/v1", "Deployment"]);
+        assert.deepStrictEqual(deployment.metadata, rollout.metadata);
+        for (const key of ["template", "selector", "replicas", "minReadySeconds", "progressDeadlineSeconds", "revisionHistoryLimit"]) {
+            assert.deepStrictEqual(at(deployment, "spec", key), at(rollout, "spec", key), key);
+        }
+        assert.deepStrictEqual(at(deployment, "spec", "strategy"), { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+        assert.deepStrictEqual(schemaErrors(deployment), []);
+        // Everything else is as declared.
+        assert.deepStrictEqual(
+            [...judged.keys()].filter((name) => !name.includes("quotes.yaml")).map((name) => [name, judged.get(name)]),
+            [...declared.keys()].filter((name) => !name.includes("quotes.yaml")).map((name) => [name, declared.get(name)]),
+        );
     });
 
     it("is deterministic: the same stack gives the same bytes", async () => {

@@ -72,15 +72,15 @@ require_commands() {
 	done
 }
 
-# Prints the services, one a line: the directories of services/ holding
-# cmd/<directory>/main.go (so not the shared platform module).
+# Prints the services, one a line: the directories of services/ (or of the folder given)
+# holding cmd/<directory>/main.go (so not the shared platform module).
 list_services() {
-	local main
-	for main in "$SERVICES_DIR"/*/cmd/*/main.go; do
+	local dir=${1:-$SERVICES_DIR} main
+	for main in "$dir"/*/cmd/*/main.go; do
 		[[ -e $main ]] || continue
-		local service=${main#"$SERVICES_DIR/"}
+		local service=${main#"$dir/"}
 		service=${service%%/*}
-		[[ $main == "$SERVICES_DIR/$service/cmd/$service/main.go" ]] && printf '%s\n' "$service"
+		[[ $main == "$dir/$service/cmd/$service/main.go" ]] && printf '%s\n' "$service"
 	done
 }
 

@@ -105,6 +105,37 @@ export function kubernetesObjects(evaluation: Evaluation): KubernetesObject[] {
         .sort((a, b) => manifestFileName(a).localeCompare(manifestFileName(b)));
 }
 
+/**
+ * The objects as the independent judges (scripts/judges) read them. kube-score and checkov know
+ * no Argo Rollouts Rollout, so they would judge neither its pod template nor the Service and
+ * NetworkPolicy selecting its pods: each Rollout is shown to them as the Deployment it replaces
+ * (the same metadata and spec, its canary's surge and unavailability as a RollingUpdate), and an
+ * autoscaler of a Rollout scales that Deployment. Everything else is as declared.
+ */
+export function asJudgesReadThem(objects: readonly KubernetesObject[]): KubernetesObject[] {
+    return objects.map((object) => {
+        if (object.apiVersion === "argoproj.io/v1alpha1" && object.kind === "Rollout") {
+            const {
+                strategy,
+                progressDeadlineAbort: _abort,
+                ...spec
+            } = object.spec as { strategy: { canary: Record<string, unknown> }; [key: string]: unknown };
+            const { maxSurge, maxUnavailable } = strategy.canary;
+            return {
+                ...object,
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                spec: { ...spec, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge, maxUnavailable } } },
+            };
+        }
+        const target = (object.spec as { scaleTargetRef?: { apiVersion?: string; kind?: string } } | undefined)?.scaleTargetRef;
+        if (object.kind === "HorizontalPodAutoscaler" && target?.kind === "Rollout") {
+            return { ...object, spec: { ...(object.spec as object), scaleTargetRef: { ...target, apiVersion: "apps/v1", kind: "Deployment" } } };
+        }
+        return object;
+    });
+}
+
 /** A deterministic file name: apply order, kind, namespace and name. */
 export function manifestFileName(object: KubernetesObject): string {
     const order = String(kindOrder[object.kind] ?? 99).padStart(2, "0");

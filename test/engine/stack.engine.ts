@@ -32,7 +32,7 @@ import {
 } from "../../scripts/lib/engine";
 import { evaluate, projectName, projectRoot, toRuntimeConfig } from "../../scripts/lib/evaluate";
 import { KubernetesObject, kubernetesObjects, sortKeys } from "../../scripts/lib/manifests";
-import { clusterEnvironment, getObject, kubectl, kubectlResult, pushImages, waitNamespaceGone } from "../e2e/support/cluster";
+import { clusterEnvironment, getObject, kubectlResult, pushImages, removeNamespace } from "../e2e/support/cluster";
 import { httpGet } from "../e2e/support/http";
 import { buildServiceImages, deriveImage } from "../e2e/support/images";
 import { LoadSummary } from "../e2e/support/loadGenerator";
@@ -126,14 +126,6 @@ async function assertRunning(namespaceName: string, service: string, image: stri
     return deployment;
 }
 
-/** Deletes a namespace of these tests left by an interrupted run, and waits until it is gone. */
-async function removeNamespace(name: string): Promise<void> {
-    if ((await kubectlResult(["get", "namespace", name])).code === 0) {
-        await kubectl(["delete", "namespace", name, "--wait=false"]);
-        await waitNamespaceGone(name, rolloutTimeoutMs);
-    }
-}
-
 /** The load summary as a figure. */
 function describeLoad(load: LoadSummary): string {
     return `${load.failed}/${load.requests} requests failed at ${loadRate}/s, p99 ${Math.round(load.p99Ms)} ms`;
@@ -167,7 +159,7 @@ describe("the real Pulumi engine on the test cluster (npm run test:engine)", fun
     before(async function () {
         this.timeout(imageBuildDeadlineMs + operationDeadlineMs);
         clusterEnvironment();
-        await Promise.all([namespace, promotedNamespace].map(removeNamespace));
+        await Promise.all([namespace, promotedNamespace].map((name) => removeNamespace(name, rolloutTimeoutMs)));
         sandboxDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "go-services-engine-"));
         sandbox = await openSandbox(sandboxDirectory);
         const build = await buildServiceImages(services, version);
@@ -189,7 +181,7 @@ describe("the real Pulumi engine on the test cluster (npm run test:engine)", fun
                 await left.destroy().catch((error: unknown) => figures.push(`cleanup: destroying ${name} failed: ${String(error)}`));
             }
         }
-        await Promise.all([namespace, promotedNamespace].map(removeNamespace));
+        await Promise.all([namespace, promotedNamespace].map((name) => removeNamespace(name, rolloutTimeoutMs)));
         if (sandboxDirectory !== "") {
             fs.rmSync(sandboxDirectory, { recursive: true, force: true });
         }

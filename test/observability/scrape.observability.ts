@@ -15,7 +15,7 @@ import { alertNames, buildAlertRuleGroups } from "../../components/monitoring";
 import { defaultAlertThresholds } from "../../components/monitoringSettings";
 import { pollUntil } from "../e2e/support/wait";
 import { runChecked } from "../../scripts/lib/command";
-import { freePort, prometheusTools, repositoryRoot, start, StartedProcess, TemporaryDirectory, temporaryDirectory } from "./support";
+import { freePort, prometheusTools, query, repositoryRoot, start, StartedProcess, TemporaryDirectory, temporaryDirectory } from "./support";
 
 const namespace = "observability";
 const version = "v0.0.0-observability";
@@ -113,20 +113,6 @@ function repeat(path: string, times: number): string[] {
 function interleave(lists: string[][]): string[] {
     const longest = Math.max(...lists.map((list) => list.length));
     return Array.from({ length: longest }, (_, index) => lists.flatMap((list) => (index < list.length ? [list[index] as string] : []))).flat();
-}
-
-/** A PromQL instant query against the Prometheus at `base`: the sample values by their label sets. */
-async function query(base: string, promql: string): Promise<{ metric: Record<string, string>; value: number }[]> {
-    const response = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const body = (await response.json()) as {
-        status: string;
-        error?: string;
-        data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
-    };
-    if (body.status !== "success" || !body.data) {
-        throw new Error(`query ${promql}: ${body.error ?? response.status}`);
-    }
-    return body.data.result.map((sample) => ({ metric: sample.metric, value: Number(sample.value[1]) }));
 }
 
 /** The single value of a query, or undefined while it has none. */

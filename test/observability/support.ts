@@ -130,3 +130,17 @@ export function start(name: string, program: string, args: readonly string[], en
     const child = spawn(program, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     return new StartedProcess(name, child);
 }
+
+/** A PromQL instant query against the Prometheus at `base`: the sample values by their label sets. */
+export async function query(base: string, promql: string): Promise<{ metric: Record<string, string>; value: number }[]> {
+    const response = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`);
+    const body = (await response.json()) as {
+        status: string;
+        error?: string;
+        data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    if (body.status !== "success" || !body.data) {
+        throw new Error(`query ${promql}: ${body.error ?? response.status}`);
+    }
+    return body.data.result.map((sample) => ({ metric: sample.metric, value: Number(sample.value[1]) }));
+}

@@ -30,17 +30,22 @@ export function resolvedSettings(raw: unknown = {}, name = "hello"): ResolvedSet
     return problems.valueOrThrow("test settings", settings);
 }
 
-/** The problems the settings produce (an empty list when they are valid). */
-export function settingsProblems(raw: unknown, name = "hello", servicePorts?: ReadonlyMap<string, number>): Problem[] {
+/** The problems a check reports into a fresh Problems (an empty list when it reports none and gives a value). */
+export function reportedProblems(check: (problems: Problems) => unknown): Problem[] {
     const problems = new Problems();
-    const settings = resolveServiceSettings(raw, `services.${name}`, { name, directories: everyDirectoryExists, servicePorts }, problems);
+    const value = check(problems);
     try {
-        problems.valueOrThrow("test settings", settings);
+        problems.valueOrThrow("test", value);
         return [];
     } catch (error) {
         assert.ok(error instanceof InvalidInputError, String(error));
         return [...error.problems];
     }
+}
+
+/** The problems the settings produce (an empty list when they are valid). */
+export function settingsProblems(raw: unknown, name = "hello", servicePorts?: ReadonlyMap<string, number>): Problem[] {
+    return reportedProblems((problems) => resolveServiceSettings(raw, `services.${name}`, { name, directories: everyDirectoryExists, servicePorts }, problems));
 }
 
 /** The pod security context every service gets by default. */

@@ -29,17 +29,17 @@ describe("e2e harness: the objects the test cluster gets", function () {
         }
     });
 
-    it("takes every Deployment of the dev, prod and local stacks, one service container each", () => {
+    it("takes every Deployment of the dev, prod and local stacks, one service container each (prod's quotes is a canary: a Rollout)", () => {
         for (const [stack, objects] of stacks) {
             assert.deepStrictEqual(
                 declaredWorkloads(stack, objects).map((workload) => workload.service),
-                ["hello", "quotes"],
+                stack === "prod" ? ["hello"] : ["hello", "quotes"],
                 stack,
             );
         }
     });
 
-    it("replaces each Deployment's image by the pushed digest and changes nothing else", () => {
+    it("replaces each Deployment's and Rollout's image by the pushed digest and changes nothing else", () => {
         for (const [stack, objects] of stacks) {
             const applied = forCluster(
                 objects,
@@ -51,7 +51,15 @@ describe("e2e harness: the objects the test cluster gets", function () {
             assert.deepStrictEqual(clusterChanges(objects, applied), expectedClusterChanges(objects), stack);
             assert.deepStrictEqual(
                 declaredWorkloads(stack, applied).map((workload) => workload.container.image),
-                [pushed("hello"), pushed("quotes")],
+                declaredWorkloads(stack, objects).map((workload) => pushed(workload.service)),
+            );
+            const rollouts = applied.filter((object) => object.kind === "Rollout") as unknown as {
+                spec: { template: { spec: { containers: { name: string; image: string }[] } } };
+            }[];
+            assert.deepStrictEqual(
+                rollouts.map((rollout) => rollout.spec.template.spec.containers.map((container) => container.image)),
+                rollouts.map((rollout) => rollout.spec.template.spec.containers.map((container) => pushed(container.name))),
+                `${stack}: each Rollout runs its pushed digest too`,
             );
             assert.ok(
                 declaredWorkloads(stack, objects).every((workload) => workload.container.image !== pushed(workload.service)),

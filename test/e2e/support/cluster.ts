@@ -194,6 +194,14 @@ export async function waitNamespaceGone(namespace: string, timeoutMs: number): P
     );
 }
 
+/** Deletes a namespace a test run left (interrupted), and waits until it is gone. */
+export async function removeNamespace(namespace: string, timeoutMs: number): Promise<void> {
+    if ((await kubectlResult(["get", "namespace", namespace])).code === 0) {
+        await kubectl(["delete", "namespace", namespace, "--wait=false"]);
+        await waitNamespaceGone(namespace, timeoutMs);
+    }
+}
+
 /** A container's terminated state, when the kubelet first reported it, ms since the epoch. */
 export interface Termination {
     readonly exitCode: number;

@@ -56,19 +56,25 @@ export function declaredWorkloads(stack: string, objects: readonly KubernetesObj
         });
 }
 
+/** The objects that run a service's pods: a Deployment, or an Argo Rollouts Rollout (a canary service). */
+function runsPods(object: KubernetesObject): boolean {
+    return object.kind === "Deployment" || (object.kind === "Rollout" && object.apiVersion === "argoproj.io/v1alpha1");
+}
+
 /**
- * The stack's objects as the test cluster gets them: each Deployment's container image
- * replaced by the reference the registry gave its service's image (`images`, by service);
- * nothing else changes.
+ * The stack's objects as the test cluster gets them: each Deployment's and Rollout's container
+ * image replaced by the reference the registry gave its service's image (`images`, by
+ * service); nothing else changes.
  */
 export function forCluster(objects: readonly KubernetesObject[], images: ReadonlyMap<string, string>): KubernetesObject[] {
     return objects.map((object) => {
-        if (object.kind !== "Deployment") {
+        if (!runsPods(object)) {
             return object;
         }
         const copy = structuredClone(object);
-        // A schema-valid Deployment (declaredObjects checked it).
-        const { container } = onlyContainer(copy as unknown as IDeployment, `Deployment ${object.metadata.name ?? ""}`);
+        // A schema-valid Deployment (declaredObjects checked it), or a Rollout, whose selector and
+        // pod template are a Deployment's (components/canary.ts builds them with the same function).
+        const { container } = onlyContainer(copy as unknown as IDeployment, `${object.kind} ${object.metadata.name ?? ""}`);
         const image = images.get(container.name);
         if (image === undefined) {
             throw new Error(`no image was pushed for the service ${container.name}`);
@@ -86,11 +92,9 @@ export function clusterChanges(declared: readonly KubernetesObject[], applied: r
     return declared.flatMap((object, index) => differingPaths(object, applied[index]).map((at) => `${object.kind}/${object.metadata.name ?? ""}: ${at}`));
 }
 
-/** The changes {@link forCluster} makes: each Deployment's image, and nothing else. */
+/** The changes {@link forCluster} makes: each Deployment's and Rollout's image, and nothing else. */
 export function expectedClusterChanges(declared: readonly KubernetesObject[]): string[] {
-    return declared
-        .filter((object) => object.kind === "Deployment")
-        .map((object) => `Deployment/${object.metadata.name ?? ""}: $.spec.template.spec.containers[0].image`);
+    return declared.filter(runsPods).map((object) => `${object.kind}/${object.metadata.name ?? ""}: $.spec.template.spec.containers[0].image`);
 }
 
 /** Paths at which two JSON values differ, e.g. `$.spec.replicas`. */

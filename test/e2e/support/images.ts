@@ -30,11 +30,23 @@ export interface ImageBuild {
     readonly command: string;
 }
 
-/** Builds the images of `services` with scripts/build-images, tagged (and stamped) `tag`, and reads its report. */
-export async function buildServiceImages(services: readonly string[], tag: string = e2eImageTag): Promise<ImageBuild> {
+/**
+ * Builds the images of `services` with scripts/build-images, tagged (and stamped) `tag`, and
+ * reads its report; from services/, or from `servicesDir`, a folder laid out like it.
+ */
+export async function buildServiceImages(services: readonly string[], tag: string = e2eImageTag, servicesDir?: string): Promise<ImageBuild> {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "go-services-e2e-build-"));
     const report = path.join(directory, "images.json");
-    const command = ["scripts/build-images", "--no-checks", "--tag", tag, "--report", report, ...services];
+    const command = [
+        "scripts/build-images",
+        "--no-checks",
+        "--tag",
+        tag,
+        "--report",
+        report,
+        ...(servicesDir === undefined ? [] : ["--services-dir", servicesDir]),
+        ...services,
+    ];
     try {
         const started = Date.now();
         const result = await runCommand(command, { cwd: projectRoot });
@@ -61,7 +73,14 @@ export async function buildServiceImages(services: readonly string[], tag: strin
         if (missing.length > 0) {
             throw new Error(`${source} has no image for ${missing.join(", ")}`);
         }
-        return { images, durationMs, command: command.join(" ").replace(report, "REPORT.json") };
+        return {
+            images,
+            durationMs,
+            command: command
+                .join(" ")
+                .replace(report, "REPORT.json")
+                .replace(servicesDir ?? report, "CONTEXT"),
+        };
     } finally {
         fs.rmSync(directory, { recursive: true, force: true });
     }
@@ -93,4 +112,26 @@ export async function deriveImage(image: string, label: string, value: string): 
         fs.rmSync(context, { recursive: true, force: true });
     }
     return derived;
+}
+
+/** The platform module's import path, which every service's go.mod replaces with a folder. */
+const platformModule = "go-services/services/platform";
+
+/**
+ * Builds the image of a test fixture under test/fixtures/ (a Go module with cmd/<fixture>/main.go
+ * that uses the platform module) exactly as a service's: scripts/build-images, the golden
+ * Dockerfile, from a copy of services/ with the fixture added beside the platform module, its
+ * replace directive pointing there (the repository's points at services/platform from test/fixtures/).
+ */
+export async function buildFixtureImage(fixture: string, tag: string): Promise<ImageBuild> {
+    const context = fs.mkdtempSync(path.join(os.tmpdir(), "go-services-fixture-context-"));
+    try {
+        fs.cpSync(path.join(projectRoot, "services"), context, { recursive: true });
+        const module = path.join(context, fixture);
+        fs.cpSync(path.join(projectRoot, "test", "fixtures", fixture), module, { recursive: true });
+        await runChecked(["go", "mod", "edit", `-replace=${platformModule}=../platform`], { cwd: module, env: { GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" } });
+        return await buildServiceImages([fixture], tag, context);
+    } finally {
+        fs.rmSync(context, { recursive: true, force: true });
+    }
 }

@@ -2,7 +2,10 @@
  * A fixed-rate load generator on 127.0.0.1. Open loop: request n is due at start + n/rate
  * whatever happened to the earlier ones, and its latency counts from when it was due, so a
  * slow server cannot slow the load down and hide its own latency (coordinated omission).
- * Requests go over a keep-alive agent, as a real client's or an ingress proxy's do.
+ * Requests go over a keep-alive agent, as a real client's or an ingress proxy's do, unless
+ * `keepAlive` is false: then each request opens a connection of its own, so that kube-proxy,
+ * which balances connections, spreads the requests over the endpoints as they are now (a
+ * canary's share of pods is its share of requests only so).
  */
 import * as http from "http";
 import { describeOutcome, httpGet, HttpOutcome, HttpTarget } from "./http";
@@ -17,6 +20,8 @@ export interface LoadOptions {
     readonly timeoutMs: number;
     /** Whether an answer is correct (status, content type, body). */
     readonly accept: (answer: Extract<HttpOutcome, { kind: "response" }>) => boolean;
+    /** Reuse connections (default true); false opens one per request. */
+    readonly keepAlive?: boolean;
 }
 
 /** One request sent. */
@@ -120,7 +125,8 @@ export class FixedRateLoad {
 
     private send(dueAt: number): void {
         const sentAt = Date.now();
-        const request = httpGet(this.options.target, this.options.path, this.options.timeoutMs, this.agent).then((outcome) => {
+        const agent = this.options.keepAlive === false ? false : this.agent;
+        const request = httpGet(this.options.target, this.options.path, this.options.timeoutMs, agent).then((outcome) => {
             this.completed.push({
                 dueAt,
                 sentAt,

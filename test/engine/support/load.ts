@@ -6,7 +6,7 @@ import * as assert from "assert";
 import { getObject } from "../../e2e/support/cluster";
 import { serviceEndpoints, smokePath } from "../../e2e/support/endpoints";
 import { HttpOutcome, HttpTarget } from "../../e2e/support/http";
-import { FixedRateLoad, LoadSummary, summarize } from "../../e2e/support/loadGenerator";
+import { FixedRateLoad, LoadSummary, RequestRecord, summarize } from "../../e2e/support/loadGenerator";
 import { pollUntil } from "../../e2e/support/wait";
 
 /** The rate of the load, requests/s. */
@@ -29,8 +29,15 @@ export async function serviceTarget(namespace: string, name: string): Promise<Ht
 /**
  * Runs `action` while `loadRate` requests/s of the service's smoke request go through its
  * Service; resolves with the action's result and how every request fared, once each is answered.
+ * With `keepAlive: false` every request opens its own connection (see {@link FixedRateLoad}).
  */
-export async function underLoad<T>(namespace: string, service: string, version: string, action: () => Promise<T>): Promise<{ result: T; load: LoadSummary }> {
+export async function underLoad<T>(
+    namespace: string,
+    service: string,
+    version: string,
+    action: () => Promise<T>,
+    options: { keepAlive?: boolean } = {},
+): Promise<{ result: T; load: LoadSummary; records: readonly RequestRecord[] }> {
     const endpoints = serviceEndpoints(service, version, smokePath(service));
     const accept = (answer: Extract<HttpOutcome, { kind: "response" }>): boolean => {
         if (answer.status !== 200 || !answer.contentType.startsWith("application/json")) {
@@ -48,6 +55,7 @@ export async function underLoad<T>(namespace: string, service: string, version: 
         ratePerSecond: loadRate,
         timeoutMs: requestTimeoutMs,
         accept,
+        ...options,
     });
     load.start();
     let result: T;
@@ -60,5 +68,5 @@ export async function underLoad<T>(namespace: string, service: string, version: 
     } finally {
         await load.finish();
     }
-    return { result, load: summarize(load.records) };
+    return { result, load: summarize(load.records), records: load.records };
 }
