@@ -42,6 +42,8 @@ const stackName = "local";
 const stateDirectory = path.resolve(process.env.GO_SERVICES_LOCAL_DIR ?? path.join(projectRoot, ".pulumi-local"));
 const runFile = path.join(stateDirectory, "run.json");
 const projectCopy = path.join(stateDirectory, "project");
+/** The file backend's folder: the CLI opens it but does not create it ("unable to open state directory"). */
+const backendDirectory = path.join(stateDirectory, "state");
 /** The first local port of the services' URLs (one port per service, in name order). */
 const forwardBase = Number.parseInt(process.env.GO_SERVICES_LOCAL_PORT ?? "18081", 10);
 /** How long the printed URLs may take to answer once the rollout is done. */
@@ -226,7 +228,8 @@ async function engineEnvironment(withDocker: boolean): Promise<NodeJS.ProcessEnv
             delete env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION;
         }
     }
-    env.PULUMI_BACKEND_URL = `file://${stateDirectory}/state`;
+    fs.mkdirSync(backendDirectory, { recursive: true });
+    env.PULUMI_BACKEND_URL = `file://${backendDirectory}`;
     // The local stack's secrets: an empty passphrase unless one is set (as before up:local deployed).
     env.PULUMI_CONFIG_PASSPHRASE = process.env.PULUMI_CONFIG_PASSPHRASE ?? "";
     env.PULUMI_SKIP_UPDATE_CHECK = "true";
@@ -529,7 +532,7 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
     if (select.code !== 0) {
         fail(`pulumi stack select --create ${stackName} failed: ${lastLines(select.stderr, 10)}`);
     }
-    say(`pulumi up --stack ${stackName} (state in ${path.relative(process.cwd(), stateDirectory) || "."}/state)`);
+    say(`pulumi up --stack ${stackName} (state in ${path.relative(process.cwd(), backendDirectory)})`);
     const child: ChildProcess = spawn("pulumi", ["up", "--stack", stackName, "--yes", "--skip-preview", "--suppress-progress"], {
         cwd: projectCopy,
         env,
@@ -780,7 +783,7 @@ async function down(): Promise<void> {
     await stopForwards(record);
     writeRecord(record);
     const reachable = record.target.kind !== "project-cluster" || (await projectClusterRunning());
-    const stackExists = fs.existsSync(path.join(projectCopy, "Pulumi.yaml")) && fs.existsSync(path.join(stateDirectory, "state"));
+    const stackExists = fs.existsSync(path.join(projectCopy, "Pulumi.yaml")) && fs.existsSync(backendDirectory);
     if (stackExists && reachable) {
         const env = await engineEnvironment(dockerWorks());
         if (record.kubeconfig) {
