@@ -15,6 +15,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { lastLines, runCommand } from "./lib/command";
 import type { StackFileConfig } from "./lib/engine";
+import { pushImage } from "./lib/imagePush";
 import { projectName, projectRoot } from "./lib/evaluate";
 import {
     chooseTarget,
@@ -434,27 +435,15 @@ async function buildAndPush(services: readonly string[], tag: string, registry: 
         fail(`building the images failed:\n${lastLines(build.stderr, 30)}`);
     }
     const images = new Map<string, string>();
-    const digestFile = path.join(stateDirectory, "digest");
     for (const service of services) {
         const repository = `go-services/${service}`;
-        await runQuiet(
-            [
-                "podman",
-                "--runtime",
-                process.env.PODMAN_RUNTIME ?? "runc",
-                "push",
-                "--quiet",
-                "--tls-verify=false",
-                "--digestfile",
-                digestFile,
-                `localhost/${repository}:${tag}`,
-                `docker://${registry}/${repository}:${tag}`,
-            ],
-            `pushing the image of ${service} to ${registry}`,
-        );
-        images.set(service, `${registry}/${repository}@${fs.readFileSync(digestFile, "utf8").trim()}`);
+        try {
+            const digest = await pushImage(`localhost/${repository}:${tag}`, `${registry}/${repository}:${tag}`);
+            images.set(service, `${registry}/${repository}@${digest}`);
+        } catch (error) {
+            fail(`pushing the image of ${service} to ${registry} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
     }
-    fs.rmSync(digestFile, { force: true });
     for (const [service, image] of images) {
         say(`  ${service}: ${image}`);
     }

@@ -13,7 +13,17 @@ import * as path from "path";
 import { parse } from "yaml";
 import { runCommand } from "../scripts/lib/command";
 import { projectRoot } from "../scripts/lib/evaluate";
-import { chooseTarget, compareVersions, deployedStackConfig, failedPods, missingPackages, PodView, updateSummary } from "../scripts/lib/localStack";
+import {
+    chooseTarget,
+    clusterRequirements,
+    compareVersions,
+    deployedStackConfig,
+    failedPods,
+    missingPackages,
+    parseClusterRequirements,
+    PodView,
+    updateSummary,
+} from "../scripts/lib/localStack";
 
 const probe = { hasKind: true, hasDocker: true, platform: "linux" as const, isRoot: true };
 
@@ -38,6 +48,15 @@ describe("up:local decides", () => {
             missingPackages((needs) => !["etcd", "ctr", "containerd", "/usr/lib/cni/bridge"].includes(needs)),
             ["etcd-server", "containerd", "containernetworking-plugins"],
         );
+    });
+
+    it("reads the cluster's packages from scripts/cluster-packages (which .ci/run installs from too), refusing a malformed line", () => {
+        assert.deepStrictEqual(parseClusterRequirements("# comment\n\netcd  etcd-server # the store\n/usr/lib/cni/bridge containernetworking-plugins\n"), [
+            { needs: "etcd", debianPackage: "etcd-server" },
+            { needs: "/usr/lib/cni/bridge", debianPackage: "containernetworking-plugins" },
+        ]);
+        assert.throws(() => parseClusterRequirements("etcd\n"), /cluster-packages:1: expected "<command or \/path> <debian-package>", got "etcd"/);
+        assert.ok(clusterRequirements.some((requirement) => requirement.needs === "ipset" && requirement.debianPackage === "ipset"));
     });
 
     it("whether a pulumi on PATH is recent enough (>= 3.270.0)", () => {

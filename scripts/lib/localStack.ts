@@ -5,8 +5,9 @@
  * have failed and why, and whether a `pulumi up` changed anything.
  */
 import * as fs from "fs";
+import * as path from "path";
 import type { StackFileConfig } from "./engine";
-import { projectName } from "./evaluate";
+import { projectName, projectRoot } from "./evaluate";
 
 /** The kind cluster up:local creates, and its registry (kind's local-registry guide). */
 export const kindCluster = "go-services";
@@ -82,23 +83,28 @@ export interface ClusterRequirement {
     readonly debianPackage: string;
 }
 
+/** The file listing what scripts/cluster up runs, by package: .ci/run reads the same file. */
+export const clusterPackagesFile = path.join(projectRoot, "scripts", "cluster-packages");
+
+/** Parses {@link clusterPackagesFile}: `<command or absolute path> <Debian package>` a line; # comments. */
+export function parseClusterRequirements(text: string): ClusterRequirement[] {
+    const requirements: ClusterRequirement[] = [];
+    for (const [index, raw] of text.split("\n").entries()) {
+        const line = raw.replace(/#.*/, "").trim();
+        if (line === "") {
+            continue;
+        }
+        const [needs, debianPackage, ...rest] = line.split(/\s+/);
+        if (needs === undefined || debianPackage === undefined || rest.length > 0) {
+            throw new Error(`${clusterPackagesFile}:${index + 1}: expected "<command or /path> <debian-package>", got "${raw}"`);
+        }
+        requirements.push({ needs, debianPackage });
+    }
+    return requirements;
+}
+
 /** What scripts/cluster up runs, by package (its usage names the same packages). */
-export const clusterRequirements: readonly ClusterRequirement[] = [
-    { needs: "etcd", debianPackage: "etcd-server" },
-    { needs: "containerd", debianPackage: "containerd" },
-    { needs: "ctr", debianPackage: "containerd" },
-    { needs: "runc", debianPackage: "runc" },
-    { needs: "/usr/lib/cni/bridge", debianPackage: "containernetworking-plugins" },
-    { needs: "iptables", debianPackage: "iptables" },
-    { needs: "conntrack", debianPackage: "conntrack" },
-    // kube-router, the cluster's NetworkPolicy engine, programs its sets with the ipset tool.
-    { needs: "ipset", debianPackage: "ipset" },
-    { needs: "podman", debianPackage: "podman" },
-    { needs: "openssl", debianPackage: "openssl" },
-    { needs: "curl", debianPackage: "curl" },
-    { needs: "ip", debianPackage: "iproute2" },
-    { needs: "ss", debianPackage: "iproute2" },
-];
+export const clusterRequirements: readonly ClusterRequirement[] = parseClusterRequirements(fs.readFileSync(clusterPackagesFile, "utf8"));
 
 /** The Debian packages to install for the requirements `present` says are missing, each once, in order. */
 export function missingPackages(present: (needs: string) => boolean): string[] {
