@@ -28,6 +28,8 @@ const version = "git-0000000";
 const services = ["hello", "quotes"];
 const clusterState = process.env.GO_SERVICES_CLUSTER_DIR ?? path.join(os.tmpdir(), "go-services-cluster");
 const figures: string[] = [];
+/** What the broken hello of the failure case says as it exits. */
+const crashMessage = "the test:local stand-in for a service that exits at start";
 
 let clone = "";
 
@@ -238,19 +240,23 @@ describe("npm run up:local on a kube context the user names (the project's clust
     });
 
     it("a service that exits at start fails the run, naming the service, CrashLoopBackOff and its last log lines", async function () {
-        const stackFile = path.join(clone, "Pulumi.local.yaml");
-        const committed = fs.readFileSync(stackFile, "utf8");
-        fs.writeFileSync(stackFile, committed.replace(/(hello:\n\s+resources: nano\n\s+env:\n\s+LOG_LEVEL:) debug/, "$1 loud"));
-        assert.notStrictEqual(fs.readFileSync(stackFile, "utf8"), committed, "hello's LOG_LEVEL is made invalid");
+        // A service that exits at start: an error returned before hello serves (configuration is checked
+        // before any resource, so a bad value would not reach the cluster).
+        const main = path.join(clone, "services", "hello", "cmd", "hello", "main.go");
+        const source = fs.readFileSync(main, "utf8");
+        const serve = "\treturn platform.Run(ctx, hello.Service(), args, getenv, stdout, stderr)\n";
+        assert.ok(source.includes(serve), "the line to break");
+        fs.writeFileSync(main, source.replace(serve, `\treturn fmt.Errorf("hello: cannot start: ${crashMessage}")\n${serve}`));
         const failed = await npmRun("up:local", "up:local with a service that exits at start", named());
-        fs.writeFileSync(stackFile, committed);
+        fs.writeFileSync(main, source);
         assert.strictEqual(failed.code, 1, failed.stdout + failed.stderr);
         assert.match(failed.stdout.split("\n")[0] ?? "", /^up:local: deploying the local stack to kube context go-services-test: the kube context you named/);
         assert.match(
             failed.stderr,
-            /service hello: pod hello-[a-z0-9-]+ CrashLoopBackOff \(exit code \d+, \d+ restarts?\); its last log lines:\n[\s\S]*LOG_LEVEL/,
+            new RegExp(`service hello: pod hello-[a-z0-9-]+ CrashLoopBackOff \\(exit code 1, \\d+ restarts?\\); its last log lines:\n[\\s\\S]*${crashMessage}`),
+            failed.stdout + failed.stderr,
         );
-        assert.match(failed.stderr, /Fix the service and run npm run up:local again/);
+        assert.match(failed.stderr, /Fix the service and run npm run up:local again/, failed.stdout + failed.stderr);
     });
 
     it("the mended stack converges on the next run, and down:local leaves the named cluster running", async function () {
