@@ -483,11 +483,14 @@ function kubeEnvironment(record: RunRecord): Record<string, string> {
     return record.kubeconfig ? { KUBECONFIG: record.kubeconfig } : {};
 }
 
-/** Why the services' pods cannot start, with their last log lines; empty when none has failed. */
-async function diagnose(record: RunRecord): Promise<string[]> {
-    const pods = await kubectlJson<{ items: PodView[] }>(record, ["get", "pods", "--namespace", record.namespace]);
+async function podsOfNamespace(record: RunRecord): Promise<PodView[]> {
+    return (await kubectlJson<{ items: PodView[] }>(record, ["get", "pods", "--namespace", record.namespace]))?.items ?? [];
+}
+
+/** Why the services' pods cannot start, with their last log lines; empty when none has failed. Pods of `passedOver` (uids) are left out. */
+async function diagnose(record: RunRecord, passedOver: ReadonlySet<string> = new Set()): Promise<string[]> {
     const messages: string[] = [];
-    for (const problem of failedPods(pods?.items ?? [])) {
+    for (const problem of failedPods(await podsOfNamespace(record), passedOver)) {
         let message = `service ${problem.service}: pod ${problem.pod} ${problem.reason}`;
         if (problem.crashed) {
             const logs = await runCommand(
@@ -521,6 +524,8 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
     if (select.code !== 0) {
         fail(`pulumi stack select --create ${stackName} failed: ${lastLines(select.stderr, 10)}`);
     }
+    // The pods already there (a crashing one of an earlier, failed run among them) are not this update's: the watch below leaves them out.
+    const earlierPods = new Set((await podsOfNamespace(record)).map((pod) => pod.metadata.uid).filter((uid) => uid !== undefined));
     say(`pulumi up --stack ${stackName} (state in ${path.relative(process.cwd(), backendDirectory)})`);
     const child: ChildProcess = spawn("pulumi", ["up", "--stack", stackName, "--yes", "--skip-preview", "--suppress-progress"], {
         cwd: projectCopy,
@@ -546,7 +551,7 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
         if (finished()) {
             break;
         }
-        problems = await diagnose(record);
+        problems = await diagnose(record, earlierPods);
         if (problems.length > 0) {
             say("a pod cannot start: stopping pulumi up (run again once fixed; it converges)");
             child.kill("SIGINT");

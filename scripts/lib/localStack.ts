@@ -170,7 +170,7 @@ export function namespaceOfConfig(config: StackFileConfig): string {
 
 /** What the diagnosis reads of a pod (`kubectl get pods -o json`). */
 export interface PodView {
-    readonly metadata: { readonly name: string; readonly labels?: Record<string, string>; readonly deletionTimestamp?: string };
+    readonly metadata: { readonly name: string; readonly uid?: string; readonly labels?: Record<string, string>; readonly deletionTimestamp?: string };
     readonly status?: {
         readonly phase?: string;
         readonly containerStatuses?: readonly {
@@ -208,11 +208,16 @@ export interface PodProblem {
     readonly crashed: boolean;
 }
 
-/** The pods of `pods` that have failed for good (not being deleted), with their service (app.kubernetes.io/name). */
-export function failedPods(pods: readonly PodView[]): PodProblem[] {
+/**
+ * The pods of `pods` that have failed for good (not being deleted), with their service
+ * (app.kubernetes.io/name). Pods whose uid is in `passedOver` are left out: while an update
+ * runs, those that were there before it (a crashing pod of an earlier run stays until the
+ * mended revision is Ready, since maxUnavailable is 0) say nothing about the update.
+ */
+export function failedPods(pods: readonly PodView[], passedOver: ReadonlySet<string> = new Set()): PodProblem[] {
     const problems: PodProblem[] = [];
     for (const pod of pods) {
-        if (pod.metadata.deletionTimestamp !== undefined) {
+        if (pod.metadata.deletionTimestamp !== undefined || (pod.metadata.uid !== undefined && passedOver.has(pod.metadata.uid))) {
             continue;
         }
         const service = pod.metadata.labels?.["app.kubernetes.io/name"] ?? pod.metadata.name;

@@ -147,6 +147,11 @@ function forwardPids(): number[] {
     return record.forwards.map((forward) => forward.pid);
 }
 
+// After both suites: how long each run took.
+after(function () {
+    process.stdout.write(`\n  figures:\n${figures.map((line) => `    ${line}`).join("\n")}\n`);
+});
+
 describe("npm run up:local in a fresh clone, on the project's own cluster", function () {
     before(async function () {
         if (/running \(pid/.test((await runCommand([path.join(projectRoot, "scripts", "cluster"), "status"])).stdout)) {
@@ -168,7 +173,6 @@ describe("npm run up:local in a fresh clone, on the project's own cluster", func
         if (clone !== "") {
             fs.rmSync(clone, { recursive: true, force: true });
         }
-        process.stdout.write(`\n  figures:\n${figures.map((line) => `    ${line}`).join("\n")}\n`);
     });
 
     it("1. up:local starts the cluster and deploys every service by digest; each printed URL answers", async function () {
