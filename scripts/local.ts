@@ -527,11 +527,21 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
     // The pods already there (a crashing one of an earlier, failed run among them) are not this update's: the watch below leaves them out.
     const earlierPods = new Set((await podsOfNamespace(record)).map((pod) => pod.metadata.uid).filter((uid) => uid !== undefined));
     say(`pulumi up --stack ${stackName} (state in ${path.relative(process.cwd(), backendDirectory)})`);
+    // pulumi runs in a process group of its own, so that a Ctrl-C on the terminal reaches up:local alone, which
+    // passes it on once: pulumi's first SIGINT cancels the update cleanly, a second one stops it at once.
     const child: ChildProcess = spawn("pulumi", ["up", "--stack", stackName, "--yes", "--skip-preview", "--suppress-progress"], {
         cwd: projectCopy,
         env,
         stdio: ["ignore", "pipe", "inherit"],
+        detached: true,
     });
+    let interrupts = 0;
+    const interrupt = (): void => {
+        interrupts += 1;
+        say(interrupts === 1 ? "interrupted: pulumi up is cancelling the update (Ctrl-C again stops it at once)" : "stopping pulumi up at once");
+        child.kill("SIGINT");
+    };
+    process.on("SIGINT", interrupt);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => {
         output += chunk.toString("utf8");
@@ -564,6 +574,10 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
         }
     }
     const code = await exited;
+    process.off("SIGINT", interrupt);
+    if (interrupts > 0) {
+        fail("interrupted: pulumi up stopped (its output is above); run npm run up:local again, it converges");
+    }
     if (problems.length > 0 || code !== 0) {
         const found = problems.length > 0 ? problems : await diagnose(record);
         fail(

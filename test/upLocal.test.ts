@@ -6,6 +6,7 @@
  * real deployment is tested by `npm run test:local` on the project's own cluster.
  */
 import * as assert from "assert";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -159,10 +160,18 @@ esac`,
 *"apply -f -") cat >"$STANDIN_DIR/applied.yaml" ;;
 *"get pods"*) echo '{"items": []}' ;;
 esac`,
+    // As the real CLI, it opens the file backend's folder but does not create it.
     pulumi: `case "$1" in
 version) echo v3.274.1 ;;
-stack) mkdir -p "\${PULUMI_BACKEND_URL#file://}" ;;
-up) echo "error: the stand-in deploys nothing" >&2; exit 1 ;;
+stack) [[ -d "\${PULUMI_BACKEND_URL#file://}" ]] || { echo "error: unable to open state directory $PULUMI_BACKEND_URL" >&2; exit 255; } ;;
+up)
+	if [[ -n \${STANDIN_PULUMI_UP_WAITS:-} ]]; then
+		trap 'echo SIGINT >>"$STANDIN_DIR/pulumi-signals"; echo "^C received; cancelling."; exit 1' INT
+		echo "Updating (local):"
+		touch "$STANDIN_DIR/pulumi-up-waits"
+		while :; do sleep 0.1; done
+	fi
+	echo "error: the stand-in deploys nothing" >&2; exit 1 ;;
 esac`,
 };
 
@@ -231,6 +240,30 @@ describe("up:local on kind (stand-ins for kind, docker, kubectl and pulumi)", fu
             ["pulumi destroy --stack local --yes --skip-preview --suppress-progress", "kind delete cluster --name go-services", "docker rm -f kind-registry"],
         );
         assert.ok(!fs.existsSync(env.GO_SERVICES_LOCAL_DIR ?? ""), "the state folder is removed");
+    });
+
+    it("a Ctrl-C stops pulumi up through one SIGINT (its clean cancel) and says to run again", async () => {
+        // As a terminal does: SIGINT to up:local's whole process group. pulumi runs in a group of its own and gets it from up:local.
+        const child = spawn(path.join(projectRoot, "scripts", "up-local"), ["up"], {
+            env: { ...process.env, ...env, STANDIN_PULUMI_UP_WAITS: "1" },
+            detached: true,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+        const deadline = Date.now() + 45_000;
+        while (!fs.existsSync(path.join(directory, "pulumi-up-waits"))) {
+            assert.ok(Date.now() < deadline, `pulumi up never started:\n${stdout}\n${stderr}`);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        process.kill(-(child.pid ?? 0), "SIGINT");
+        assert.strictEqual(await exited, 1, stdout + stderr);
+        assert.strictEqual(fs.readFileSync(path.join(directory, "pulumi-signals"), "utf8"), "SIGINT\n", "pulumi got one SIGINT");
+        assert.match(stdout, /up:local: interrupted: pulumi up is cancelling the update \(Ctrl-C again stops it at once\)\n\^C received; cancelling\./);
+        assert.match(stderr, /up:local: error: interrupted: pulumi up stopped \(its output is above\); run npm run up:local again, it converges/);
     });
 
     it("names a port that is taken, and changes nothing", async () => {
