@@ -797,11 +797,17 @@ async function down(): Promise<void> {
         if (record.kubeconfig) {
             env.KUBECONFIG = record.kubeconfig;
         }
-        await runShown(["pulumi", "destroy", "--stack", stackName, "--yes", "--skip-preview", "--suppress-progress"], {
-            env,
-            cwd: projectCopy,
-            what: "pulumi destroy",
-        });
+        // An up:local stopped before pulumi created the stack leaves an empty backend: nothing to destroy.
+        const selected = await runCommand(["pulumi", "stack", "select", stackName], { cwd: projectCopy, env: env as Record<string, string> });
+        if (selected.code !== 0) {
+            say(`no stack ${stackName} in ${path.relative(process.cwd(), backendDirectory)}: nothing to destroy`);
+        } else {
+            await runShown(["pulumi", "destroy", "--stack", stackName, "--yes", "--skip-preview", "--suppress-progress"], {
+                env,
+                cwd: projectCopy,
+                what: "pulumi destroy",
+            });
+        }
     } else if (stackExists) {
         say("the project's cluster is not running: nothing of the stack is left on it; forgetting the stack's state");
     }

@@ -163,7 +163,11 @@ esac`,
     // As the real CLI, it opens the file backend's folder but does not create it.
     pulumi: `case "$1" in
 version) echo v3.274.1 ;;
-stack) [[ -d "\${PULUMI_BACKEND_URL#file://}" ]] || { echo "error: unable to open state directory $PULUMI_BACKEND_URL" >&2; exit 255; } ;;
+stack)
+	backend=\${PULUMI_BACKEND_URL#file://}
+	[[ -d $backend ]] || { echo "error: unable to open state directory $PULUMI_BACKEND_URL" >&2; exit 255; }
+	if [[ $* == "stack select --create local" && -z \${STANDIN_STACK_FAILS:-} ]]; then touch "$backend/local"; fi
+	[[ -f $backend/local ]] || { echo "error: no stack named 'local' found" >&2; exit 255; } ;;
 up)
 	if [[ -n \${STANDIN_PULUMI_UP_WAITS:-} ]]; then
 		trap 'echo SIGINT >>"$STANDIN_DIR/pulumi-signals"; echo "^C received; cancelling."; exit 1' INT
@@ -237,9 +241,25 @@ describe("up:local on kind (stand-ins for kind, docker, kubectl and pulumi)", fu
         assert.strictEqual(down.code, 0, down.stderr);
         assert.deepStrictEqual(
             commands().filter((line) => !line.startsWith("docker info") && !line.startsWith("pulumi version")),
-            ["pulumi destroy --stack local --yes --skip-preview --suppress-progress", "kind delete cluster --name go-services", "docker rm -f kind-registry"],
+            [
+                "pulumi stack select local",
+                "pulumi destroy --stack local --yes --skip-preview --suppress-progress",
+                "kind delete cluster --name go-services",
+                "docker rm -f kind-registry",
+            ],
         );
         assert.ok(!fs.existsSync(env.GO_SERVICES_LOCAL_DIR ?? ""), "the state folder is removed");
+    });
+
+    it("down after an up that stopped before pulumi created the stack destroys nothing, and still removes what up started", async () => {
+        const up = await runCommand([path.join(projectRoot, "scripts", "up-local"), "up"], { env: { ...env, STANDIN_STACK_FAILS: "1" } });
+        assert.match(up.stderr, /pulumi stack select --create local failed/);
+        fs.writeFileSync(path.join(directory, "commands"), "");
+        const down = await upLocal("down");
+        assert.strictEqual(down.code, 0, down.stdout + down.stderr);
+        assert.match(down.stdout, /no stack local in .*: nothing to destroy/);
+        assert.ok(!commands().some((line) => line.startsWith("pulumi destroy")), commands().join("\n"));
+        assert.ok(commands().includes("kind delete cluster --name go-services"));
     });
 
     it("a Ctrl-C stops pulumi up through one SIGINT (its clean cancel) and says to run again", async () => {
