@@ -23,6 +23,7 @@ import {
     deployedStackConfig,
     failedPods,
     forwardPorts,
+    groupAlive,
     ImageSource,
     kindCluster,
     kindContext,
@@ -598,22 +599,27 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
 // ---------------------------------------------------------------------------------------
 // The URLs: a kubectl port-forward per service, restarted when its pod goes (a rollout).
 
-/** Stops the port-forwards (each a process group) and waits until they are gone, so that their ports are free. */
+/** Stops the port-forwards (each a process group: the loop and its kubectl) and waits until every process of them is gone, so that their ports are free. */
 async function stopForwards(record: RunRecord): Promise<void> {
-    for (const forward of record.forwards) {
-        try {
-            process.kill(-forward.pid, "SIGTERM");
-        } catch {
-            // gone already
-        }
-    }
-    const deadline = Date.now() + 10_000;
-    while (record.forwards.some((forward) => processAlive(forward.pid))) {
-        if (Date.now() > deadline) {
-            for (const forward of record.forwards.filter((candidate) => processAlive(candidate.pid))) {
-                process.kill(-forward.pid, "SIGKILL");
+    const signalGroups = (signal: NodeJS.Signals): void => {
+        for (const forward of record.forwards) {
+            try {
+                process.kill(-forward.pid, signal);
+            } catch {
+                // gone already
             }
-            break;
+        }
+    };
+    signalGroups("SIGTERM");
+    const killAt = Date.now() + 10_000;
+    let killed = false;
+    while (record.forwards.some((forward) => groupAlive(forward.pid))) {
+        if (!killed && Date.now() > killAt) {
+            signalGroups("SIGKILL");
+            killed = true;
+        } else if (Date.now() > killAt + 10_000) {
+            const left = record.forwards.filter((forward) => groupAlive(forward.pid)).map((forward) => `${forward.service} (process group ${forward.pid})`);
+            fail(`the port-forwards of ${left.join(", ")} do not stop, even on SIGKILL`);
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
     }

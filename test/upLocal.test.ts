@@ -20,6 +20,7 @@ import {
     compareVersions,
     deployedStackConfig,
     failedPods,
+    groupAlive,
     missingPackages,
     parseClusterRequirements,
     PodView,
@@ -121,6 +122,21 @@ describe("up:local decides", () => {
             failedPods(pods, new Set(["uid-hello-1"])).map((problem) => problem.pod),
             ["quotes-1"],
         );
+    });
+
+    it("whether a process group still has a running process (a port-forward's kubectl may outlive its loop)", async () => {
+        // A loop whose child keeps running once the loop itself is gone, as a port-forward's kubectl can.
+        const group = spawn("bash", ["-c", "sleep 30 & kill -KILL $$"], { detached: true, stdio: "ignore" });
+        const pid = group.pid ?? 0;
+        await new Promise((resolve) => group.on("exit", resolve));
+        assert.ok(groupAlive(pid), "the sleep of the group runs on");
+        process.kill(-pid, "SIGTERM");
+        const deadline = Date.now() + 10_000;
+        while (groupAlive(pid)) {
+            assert.ok(Date.now() < deadline, "the group is gone after SIGTERM");
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.ok(!groupAlive(process.pid + 1_000_000), "no such group");
     });
 
     it("whether an update changed anything, from Pulumi's summary", () => {

@@ -269,3 +269,24 @@ export function processAlive(pid: number): boolean {
         return false;
     }
 }
+
+/** Whether a process group has a member that runs (not a zombie): a port-forward's kubectl can outlive its loop (Linux /proc). */
+export function groupAlive(pgid: number): boolean {
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) {
+            continue;
+        }
+        let stat: string;
+        try {
+            stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+        } catch {
+            continue; // gone meanwhile
+        }
+        // After "pid (comm) ": state, ppid, pgrp, ...
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (state !== "Z" && Number(pgrp) === pgid) {
+            return true;
+        }
+    }
+    return false;
+}

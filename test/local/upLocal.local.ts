@@ -17,7 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { CommandResult, runChecked, runCommand } from "../../scripts/lib/command";
 import { projectRoot } from "../../scripts/lib/evaluate";
-import { processAlive } from "../../scripts/lib/localStack";
+import { groupAlive } from "../../scripts/lib/localStack";
 import { readDeployment } from "../engine/support/deployments";
 import { underLoad } from "../engine/support/load";
 import { podsOf } from "../e2e/support/cluster";
@@ -136,7 +136,7 @@ async function assertNothingLeft(forwardPids: readonly number[]): Promise<void> 
         "no kube-proxy or kubelet iptables rule",
     );
     for (const pid of forwardPids) {
-        assert.ok(!processAlive(pid), `port-forward ${pid} is stopped`);
+        assert.ok(!groupAlive(pid), `port-forward ${pid} (its loop and kubectl) is stopped`);
     }
     assert.ok(!fs.existsSync(path.join(clone, ".pulumi-local")), ".pulumi-local/ is removed");
     assert.strictEqual(await runChecked(["git", "-C", clone, "status", "--porcelain"]), "", "git status is clean");
@@ -195,6 +195,15 @@ describe("npm run up:local in a fresh clone, on the project's own cluster", func
         const source = fs.readFileSync(file, "utf8");
         assert.ok(source.includes('"hello, " + name,'), "the line to change");
         fs.writeFileSync(file, source.replace('"hello, " + name,', '"hello, " + name + "!",'));
+        try {
+            await changedHelloRolls();
+        } finally {
+            // The clone's git status must be clean for case 4, whatever happened here.
+            fs.writeFileSync(file, source);
+        }
+    });
+
+    async function changedHelloRolls(): Promise<void> {
         const before = new Map(await Promise.all(services.map(async (service) => [service, await readDeployment(namespace, service)] as const)));
         const { result, load } = await underLoad(namespace, "hello", version, () => npmRun("up:local", "up:local after a one-line change in hello"));
         assertOk(result, "up:local after the change");
@@ -212,8 +221,7 @@ describe("npm run up:local in a fresh clone, on the project's own cluster", func
         assert.ok(hello.metadata.generation > (before.get("hello")?.metadata.generation ?? Infinity), "hello rolled");
         assert.notStrictEqual(hello.spec.template.spec.containers[0]?.image, before.get("hello")?.spec.template.spec.containers[0]?.image);
         await checkServices(result.stdout, "hello, Podman!");
-        fs.writeFileSync(file, source);
-    });
+    }
 
     it("4. down:local stops the cluster and the URLs and leaves nothing behind; git status is clean", async function () {
         const pids = forwardPids();
@@ -251,8 +259,7 @@ describe("npm run up:local on a kube context the user names (the project's clust
         const serve = "\treturn platform.Run(ctx, hello.Service(), args, getenv, stdout, stderr)\n";
         assert.ok(source.includes(serve), "the line to break");
         fs.writeFileSync(main, source.replace(serve, `\treturn fmt.Errorf("hello: cannot start: ${crashMessage}")\n${serve}`));
-        const failed = await npmRun("up:local", "up:local with a service that exits at start", named());
-        fs.writeFileSync(main, source);
+        const failed = await npmRun("up:local", "up:local with a service that exits at start", named()).finally(() => fs.writeFileSync(main, source));
         assert.strictEqual(failed.code, 1, failed.stdout + failed.stderr);
         assert.match(failed.stdout.split("\n")[0] ?? "", /^up:local: deploying the local stack to kube context go-services-test: the kube context you named/);
         assert.match(
@@ -275,7 +282,7 @@ describe("npm run up:local on a kube context the user names (the project's clust
         const namespaceLookup = await runCommand(["kubectl", "get", "namespace", namespace]);
         assert.notStrictEqual(namespaceLookup.code, 0, `namespace ${namespace} is gone`);
         for (const pid of pids) {
-            assert.ok(!processAlive(pid), `port-forward ${pid} is stopped`);
+            assert.ok(!groupAlive(pid), `port-forward ${pid} (its loop and kubectl) is stopped`);
         }
         assert.ok(!fs.existsSync(path.join(clone, ".pulumi-local")));
         assert.strictEqual(await runChecked(["git", "-C", clone, "status", "--porcelain"]), "");
