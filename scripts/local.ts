@@ -158,7 +158,8 @@ async function requireFreePorts(ports: ReadonlyMap<number, string>): Promise<voi
     const taken: string[] = [];
     for (const [port, purpose] of ports) {
         if (await portTaken(port)) {
-            const holder = spawnSync("ss", ["-ltnpH", `sport = :${port}`], { encoding: "utf8" }).stdout.trim();
+            // Every socket on the port, listening or not, with its process when it has one.
+            const holder = spawnSync("ss", ["-tanpH", `sport = :${port}`], { encoding: "utf8" }).stdout.trim();
             taken.push(`  port ${port} (${purpose}) is taken${holder ? `: ${holder}` : ""}`);
         }
     }
@@ -655,8 +656,15 @@ async function startForwards(record: RunRecord, services: readonly string[], cha
         record.forwards.length === ports.size &&
         record.forwards.every((forward) => ports.get(forward.service) === forward.port && processAlive(forward.pid));
     if (!kept) {
+        const ours = record.forwards.map((forward) => forward.port);
         await stopForwards(record);
         writeRecord(record);
+        // The ports of the stopped port-forwards come free a moment after their processes are gone
+        // (test:local saw one taken, by nothing ss could name, right after).
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline && (await Promise.all(ours.map(portTaken))).some((taken) => taken)) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         await requireFreePorts(new Map([...ports].map(([service, port]) => [port, `the URL of ${service}`])));
     }
     fs.mkdirSync(directory, { recursive: true });
