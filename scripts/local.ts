@@ -15,6 +15,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { lastLines, runCommand } from "./lib/command";
 import type { StackFileConfig } from "./lib/engine";
+import { pushImage } from "./lib/imagePush";
 import { projectName, projectRoot } from "./lib/evaluate";
 import {
     chooseTarget,
@@ -22,6 +23,7 @@ import {
     deployedStackConfig,
     failedPods,
     forwardPorts,
+    groupAlive,
     ImageSource,
     kindCluster,
     kindContext,
@@ -42,17 +44,28 @@ const stackName = "local";
 const stateDirectory = path.resolve(process.env.GO_SERVICES_LOCAL_DIR ?? path.join(projectRoot, ".pulumi-local"));
 const runFile = path.join(stateDirectory, "run.json");
 const projectCopy = path.join(stateDirectory, "project");
+/** The file backend's folder: the CLI opens it but does not create it ("unable to open state directory"). */
+const backendDirectory = path.join(stateDirectory, "state");
 /** The first local port of the services' URLs (one port per service, in name order). */
 const forwardBase = Number.parseInt(process.env.GO_SERVICES_LOCAL_PORT ?? "18081", 10);
 /** How long the printed URLs may take to answer once the rollout is done. */
 const forwardDeadlineMs = 60_000;
 
 /**
- * Cold build minutes per tools/ module on a 2-core machine: kubernetes, registry and pause as the
- * prebuild logged them (4859 s, 277 s, 0.1 s, on a machine busy with other builds); pulumi and
- * pulumi-kubernetes estimated.
+ * Cold build minutes per tools/ module on a 2-core machine busy with other builds, as the cache's
+ * lock and folder times of the first build on such a machine show (build-tools takes the lock,
+ * then writes the folder): kubernetes 81 (4859 s), metrics-server 46, pulumi-kubernetes 21,
+ * kube-router 21, pulumi 20, registry 5 (277 s), pause under 1.
  */
-const coldBuildMinutes: Readonly<Record<string, number>> = { kubernetes: 80, registry: 5, pause: 1, pulumi: 20, "pulumi-kubernetes": 15 };
+const coldBuildMinutes: Readonly<Record<string, number>> = {
+    kubernetes: 81,
+    registry: 5,
+    pause: 1,
+    "kube-router": 21,
+    "metrics-server": 46,
+    pulumi: 20,
+    "pulumi-kubernetes": 21,
+};
 
 /** What up:local started and where it deployed: read by the next run and by down:local. */
 interface RunRecord {
@@ -145,7 +158,8 @@ async function requireFreePorts(ports: ReadonlyMap<number, string>): Promise<voi
     const taken: string[] = [];
     for (const [port, purpose] of ports) {
         if (await portTaken(port)) {
-            const holder = spawnSync("ss", ["-ltnpH", `sport = :${port}`], { encoding: "utf8" }).stdout.trim();
+            // Every socket on the port, listening or not, with its process when it has one.
+            const holder = spawnSync("ss", ["-tanpH", `sport = :${port}`], { encoding: "utf8" }).stdout.trim();
             taken.push(`  port ${port} (${purpose}) is taken${holder ? `: ${holder}` : ""}`);
         }
     }
@@ -226,7 +240,8 @@ async function engineEnvironment(withDocker: boolean): Promise<NodeJS.ProcessEnv
             delete env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION;
         }
     }
-    env.PULUMI_BACKEND_URL = `file://${stateDirectory}/state`;
+    fs.mkdirSync(backendDirectory, { recursive: true });
+    env.PULUMI_BACKEND_URL = `file://${backendDirectory}`;
     // The local stack's secrets: an empty passphrase unless one is set (as before up:local deployed).
     env.PULUMI_CONFIG_PASSPHRASE = process.env.PULUMI_CONFIG_PASSPHRASE ?? "";
     env.PULUMI_SKIP_UPDATE_CHECK = "true";
@@ -296,7 +311,8 @@ async function prepareProjectCluster(record: RunRecord): Promise<void> {
                 [10259, "kube-scheduler"],
             ]),
         );
-        await buildTools(["kubernetes", "registry", "pause"]);
+        // Everything scripts/cluster up builds, so that a cold build is announced and shown per component.
+        await buildTools(["kubernetes", "registry", "pause", "kube-router", "metrics-server"]);
         // Recorded first, so that down:local stops a cluster whose start was interrupted.
         record.startedProjectCluster = true;
         writeRecord(record);
@@ -431,27 +447,15 @@ async function buildAndPush(services: readonly string[], tag: string, registry: 
         fail(`building the images failed:\n${lastLines(build.stderr, 30)}`);
     }
     const images = new Map<string, string>();
-    const digestFile = path.join(stateDirectory, "digest");
     for (const service of services) {
         const repository = `go-services/${service}`;
-        await runQuiet(
-            [
-                "podman",
-                "--runtime",
-                process.env.PODMAN_RUNTIME ?? "runc",
-                "push",
-                "--quiet",
-                "--tls-verify=false",
-                "--digestfile",
-                digestFile,
-                `localhost/${repository}:${tag}`,
-                `docker://${registry}/${repository}:${tag}`,
-            ],
-            `pushing the image of ${service} to ${registry}`,
-        );
-        images.set(service, `${registry}/${repository}@${fs.readFileSync(digestFile, "utf8").trim()}`);
+        try {
+            const digest = await pushImage(`localhost/${repository}:${tag}`, `${registry}/${repository}:${tag}`);
+            images.set(service, `${registry}/${repository}@${digest}`);
+        } catch (error) {
+            fail(`pushing the image of ${service} to ${registry} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
     }
-    fs.rmSync(digestFile, { force: true });
     for (const [service, image] of images) {
         say(`  ${service}: ${image}`);
     }
@@ -491,11 +495,14 @@ function kubeEnvironment(record: RunRecord): Record<string, string> {
     return record.kubeconfig ? { KUBECONFIG: record.kubeconfig } : {};
 }
 
-/** Why the services' pods cannot start, with their last log lines; empty when none has failed. */
-async function diagnose(record: RunRecord): Promise<string[]> {
-    const pods = await kubectlJson<{ items: PodView[] }>(record, ["get", "pods", "--namespace", record.namespace]);
+async function podsOfNamespace(record: RunRecord): Promise<PodView[]> {
+    return (await kubectlJson<{ items: PodView[] }>(record, ["get", "pods", "--namespace", record.namespace]))?.items ?? [];
+}
+
+/** Why the services' pods cannot start, with their last log lines; empty when none has failed. Pods of `passedOver` (uids) are left out. */
+async function diagnose(record: RunRecord, passedOver: ReadonlySet<string> = new Set()): Promise<string[]> {
     const messages: string[] = [];
-    for (const problem of failedPods(pods?.items ?? [])) {
+    for (const problem of failedPods(await podsOfNamespace(record), passedOver)) {
         let message = `service ${problem.service}: pod ${problem.pod} ${problem.reason}`;
         if (problem.crashed) {
             const logs = await runCommand(
@@ -529,12 +536,24 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
     if (select.code !== 0) {
         fail(`pulumi stack select --create ${stackName} failed: ${lastLines(select.stderr, 10)}`);
     }
-    say(`pulumi up --stack ${stackName} (state in ${path.relative(process.cwd(), stateDirectory) || "."}/state)`);
+    // The pods already there (a crashing one of an earlier, failed run among them) are not this update's: the watch below leaves them out.
+    const earlierPods = new Set((await podsOfNamespace(record)).map((pod) => pod.metadata.uid).filter((uid) => uid !== undefined));
+    say(`pulumi up --stack ${stackName} (state in ${path.relative(process.cwd(), backendDirectory)})`);
+    // pulumi runs in a process group of its own, so that a Ctrl-C on the terminal reaches up:local alone, which
+    // passes it on once: pulumi's first SIGINT cancels the update cleanly, a second one stops it at once.
     const child: ChildProcess = spawn("pulumi", ["up", "--stack", stackName, "--yes", "--skip-preview", "--suppress-progress"], {
         cwd: projectCopy,
         env,
         stdio: ["ignore", "pipe", "inherit"],
+        detached: true,
     });
+    let interrupts = 0;
+    const interrupt = (): void => {
+        interrupts += 1;
+        say(interrupts === 1 ? "interrupted: pulumi up is cancelling the update (Ctrl-C again stops it at once)" : "stopping pulumi up at once");
+        child.kill("SIGINT");
+    };
+    process.on("SIGINT", interrupt);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => {
         output += chunk.toString("utf8");
@@ -554,7 +573,7 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
         if (finished()) {
             break;
         }
-        problems = await diagnose(record);
+        problems = await diagnose(record, earlierPods);
         if (problems.length > 0) {
             say("a pod cannot start: stopping pulumi up (run again once fixed; it converges)");
             child.kill("SIGINT");
@@ -567,6 +586,10 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
         }
     }
     const code = await exited;
+    process.off("SIGINT", interrupt);
+    if (interrupts > 0) {
+        fail("interrupted: pulumi up stopped (its output is above); run npm run up:local again, it converges");
+    }
     if (problems.length > 0 || code !== 0) {
         const found = problems.length > 0 ? problems : await diagnose(record);
         fail(
@@ -587,22 +610,27 @@ async function pulumiUp(record: RunRecord, env: NodeJS.ProcessEnv): Promise<bool
 // ---------------------------------------------------------------------------------------
 // The URLs: a kubectl port-forward per service, restarted when its pod goes (a rollout).
 
-/** Stops the port-forwards (each a process group) and waits until they are gone, so that their ports are free. */
+/** Stops the port-forwards (each a process group: the loop and its kubectl) and waits until every process of them is gone, so that their ports are free. */
 async function stopForwards(record: RunRecord): Promise<void> {
-    for (const forward of record.forwards) {
-        try {
-            process.kill(-forward.pid, "SIGTERM");
-        } catch {
-            // gone already
-        }
-    }
-    const deadline = Date.now() + 10_000;
-    while (record.forwards.some((forward) => processAlive(forward.pid))) {
-        if (Date.now() > deadline) {
-            for (const forward of record.forwards.filter((candidate) => processAlive(candidate.pid))) {
-                process.kill(-forward.pid, "SIGKILL");
+    const signalGroups = (signal: NodeJS.Signals): void => {
+        for (const forward of record.forwards) {
+            try {
+                process.kill(-forward.pid, signal);
+            } catch {
+                // gone already
             }
-            break;
+        }
+    };
+    signalGroups("SIGTERM");
+    const killAt = Date.now() + 10_000;
+    let killed = false;
+    while (record.forwards.some((forward) => groupAlive(forward.pid))) {
+        if (!killed && Date.now() > killAt) {
+            signalGroups("SIGKILL");
+            killed = true;
+        } else if (Date.now() > killAt + 10_000) {
+            const left = record.forwards.filter((forward) => groupAlive(forward.pid)).map((forward) => `${forward.service} (process group ${forward.pid})`);
+            fail(`the port-forwards of ${left.join(", ")} do not stop, even on SIGKILL`);
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -628,8 +656,15 @@ async function startForwards(record: RunRecord, services: readonly string[], cha
         record.forwards.length === ports.size &&
         record.forwards.every((forward) => ports.get(forward.service) === forward.port && processAlive(forward.pid));
     if (!kept) {
+        const ours = record.forwards.map((forward) => forward.port);
         await stopForwards(record);
         writeRecord(record);
+        // The ports of the stopped port-forwards come free a moment after their processes are gone
+        // (test:local saw one taken, by nothing ss could name, right after).
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline && (await Promise.all(ours.map(portTaken))).some((taken) => taken)) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         await requireFreePorts(new Map([...ports].map(([service, port]) => [port, `the URL of ${service}`])));
     }
     fs.mkdirSync(directory, { recursive: true });
@@ -780,17 +815,23 @@ async function down(): Promise<void> {
     await stopForwards(record);
     writeRecord(record);
     const reachable = record.target.kind !== "project-cluster" || (await projectClusterRunning());
-    const stackExists = fs.existsSync(path.join(projectCopy, "Pulumi.yaml")) && fs.existsSync(path.join(stateDirectory, "state"));
+    const stackExists = fs.existsSync(path.join(projectCopy, "Pulumi.yaml")) && fs.existsSync(backendDirectory);
     if (stackExists && reachable) {
         const env = await engineEnvironment(dockerWorks());
         if (record.kubeconfig) {
             env.KUBECONFIG = record.kubeconfig;
         }
-        await runShown(["pulumi", "destroy", "--stack", stackName, "--yes", "--skip-preview", "--suppress-progress"], {
-            env,
-            cwd: projectCopy,
-            what: "pulumi destroy",
-        });
+        // An up:local stopped before pulumi created the stack leaves an empty backend: nothing to destroy.
+        const selected = await runCommand(["pulumi", "stack", "select", stackName], { cwd: projectCopy, env: env as Record<string, string> });
+        if (selected.code !== 0) {
+            say(`no stack ${stackName} in ${path.relative(process.cwd(), backendDirectory)}: nothing to destroy`);
+        } else {
+            await runShown(["pulumi", "destroy", "--stack", stackName, "--yes", "--skip-preview", "--suppress-progress"], {
+                env,
+                cwd: projectCopy,
+                what: "pulumi destroy",
+            });
+        }
     } else if (stackExists) {
         say("the project's cluster is not running: nothing of the stack is left on it; forgetting the stack's state");
     }

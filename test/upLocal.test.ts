@@ -6,6 +6,7 @@
  * real deployment is tested by `npm run test:local` on the project's own cluster.
  */
 import * as assert from "assert";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -13,7 +14,18 @@ import * as path from "path";
 import { parse } from "yaml";
 import { runCommand } from "../scripts/lib/command";
 import { projectRoot } from "../scripts/lib/evaluate";
-import { chooseTarget, compareVersions, deployedStackConfig, failedPods, missingPackages, PodView, updateSummary } from "../scripts/lib/localStack";
+import {
+    chooseTarget,
+    clusterRequirements,
+    compareVersions,
+    deployedStackConfig,
+    failedPods,
+    groupAlive,
+    missingPackages,
+    parseClusterRequirements,
+    PodView,
+    updateSummary,
+} from "../scripts/lib/localStack";
 
 const probe = { hasKind: true, hasDocker: true, platform: "linux" as const, isRoot: true };
 
@@ -38,6 +50,15 @@ describe("up:local decides", () => {
             missingPackages((needs) => !["etcd", "ctr", "containerd", "/usr/lib/cni/bridge"].includes(needs)),
             ["etcd-server", "containerd", "containernetworking-plugins"],
         );
+    });
+
+    it("reads the cluster's packages from scripts/cluster-packages (which .ci/run installs from too), refusing a malformed line", () => {
+        assert.deepStrictEqual(parseClusterRequirements("# comment\n\netcd  etcd-server # the store\n/usr/lib/cni/bridge containernetworking-plugins\n"), [
+            { needs: "etcd", debianPackage: "etcd-server" },
+            { needs: "/usr/lib/cni/bridge", debianPackage: "containernetworking-plugins" },
+        ]);
+        assert.throws(() => parseClusterRequirements("etcd\n"), /cluster-packages:1: expected "<command or \/path> <debian-package>", got "etcd"/);
+        assert.ok(clusterRequirements.some((requirement) => requirement.needs === "ipset" && requirement.debianPackage === "ipset"));
     });
 
     it("whether a pulumi on PATH is recent enough (>= 3.270.0)", () => {
@@ -69,10 +90,15 @@ describe("up:local decides", () => {
 
     it("which pods cannot start, naming the service and the reason", () => {
         const pod = (name: string, status: NonNullable<PodView["status"]>, deleting = false): PodView => ({
-            metadata: { name, labels: { "app.kubernetes.io/name": name.split("-")[0] ?? name }, ...(deleting ? { deletionTimestamp: "now" } : {}) },
+            metadata: {
+                name,
+                uid: `uid-${name}`,
+                labels: { "app.kubernetes.io/name": name.split("-")[0] ?? name },
+                ...(deleting ? { deletionTimestamp: "now" } : {}),
+            },
             status,
         });
-        const problems = failedPods([
+        const pods = [
             pod("hello-1", {
                 containerStatuses: [
                     {
@@ -86,11 +112,31 @@ describe("up:local decides", () => {
             pod("quotes-1", { containerStatuses: [{ name: "app", state: { waiting: { reason: "ImagePullBackOff", message: "not found" } } }] }),
             pod("quotes-2", { containerStatuses: [{ name: "app", state: { waiting: { reason: "ContainerCreating" } } }] }),
             pod("hello-2", { containerStatuses: [{ name: "app", state: { waiting: { reason: "CrashLoopBackOff" } } }] }, true),
-        ]);
-        assert.deepStrictEqual(problems, [
+        ];
+        assert.deepStrictEqual(failedPods(pods), [
             { service: "hello", pod: "hello-1", container: "app", reason: "CrashLoopBackOff (exit code 2, 3 restarts)", crashed: true },
             { service: "quotes", pod: "quotes-1", container: "app", reason: "ImagePullBackOff: not found", crashed: false },
         ]);
+        // While a mended revision rolls out, the crashing pod of the earlier run (there before the update) is not this update's failure.
+        assert.deepStrictEqual(
+            failedPods(pods, new Set(["uid-hello-1"])).map((problem) => problem.pod),
+            ["quotes-1"],
+        );
+    });
+
+    it("whether a process group still has a running process (a port-forward's kubectl may outlive its loop)", async () => {
+        // A loop whose child keeps running once the loop itself is gone, as a port-forward's kubectl can.
+        const group = spawn("bash", ["-c", "sleep 30 & kill -KILL $$"], { detached: true, stdio: "ignore" });
+        const pid = group.pid ?? 0;
+        await new Promise((resolve) => group.on("exit", resolve));
+        assert.ok(groupAlive(pid), "the sleep of the group runs on");
+        process.kill(-pid, "SIGTERM");
+        const deadline = Date.now() + 10_000;
+        while (groupAlive(pid)) {
+            assert.ok(Date.now() < deadline, "the group is gone after SIGTERM");
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.ok(!groupAlive(process.pid + 1_000_000), "no such group");
     });
 
     it("whether an update changed anything, from Pulumi's summary", () => {
@@ -130,10 +176,22 @@ esac`,
 *"apply -f -") cat >"$STANDIN_DIR/applied.yaml" ;;
 *"get pods"*) echo '{"items": []}' ;;
 esac`,
+    // As the real CLI, it opens the file backend's folder but does not create it.
     pulumi: `case "$1" in
 version) echo v3.274.1 ;;
-stack) mkdir -p "\${PULUMI_BACKEND_URL#file://}" ;;
-up) echo "error: the stand-in deploys nothing" >&2; exit 1 ;;
+stack)
+	backend=\${PULUMI_BACKEND_URL#file://}
+	[[ -d $backend ]] || { echo "error: unable to open state directory $PULUMI_BACKEND_URL" >&2; exit 255; }
+	if [[ $* == "stack select --create local" && -z \${STANDIN_STACK_FAILS:-} ]]; then touch "$backend/local"; fi
+	[[ -f $backend/local ]] || { echo "error: no stack named 'local' found" >&2; exit 255; } ;;
+up)
+	if [[ -n \${STANDIN_PULUMI_UP_WAITS:-} ]]; then
+		trap 'echo SIGINT >>"$STANDIN_DIR/pulumi-signals"; echo "^C received; cancelling."; exit 1' INT
+		echo "Updating (local):"
+		touch "$STANDIN_DIR/pulumi-up-waits"
+		while :; do sleep 0.1; done
+	fi
+	echo "error: the stand-in deploys nothing" >&2; exit 1 ;;
 esac`,
 };
 
@@ -199,9 +257,49 @@ describe("up:local on kind (stand-ins for kind, docker, kubectl and pulumi)", fu
         assert.strictEqual(down.code, 0, down.stderr);
         assert.deepStrictEqual(
             commands().filter((line) => !line.startsWith("docker info") && !line.startsWith("pulumi version")),
-            ["pulumi destroy --stack local --yes --skip-preview --suppress-progress", "kind delete cluster --name go-services", "docker rm -f kind-registry"],
+            [
+                "pulumi stack select local",
+                "pulumi destroy --stack local --yes --skip-preview --suppress-progress",
+                "kind delete cluster --name go-services",
+                "docker rm -f kind-registry",
+            ],
         );
         assert.ok(!fs.existsSync(env.GO_SERVICES_LOCAL_DIR ?? ""), "the state folder is removed");
+    });
+
+    it("down after an up that stopped before pulumi created the stack destroys nothing, and still removes what up started", async () => {
+        const up = await runCommand([path.join(projectRoot, "scripts", "up-local"), "up"], { env: { ...env, STANDIN_STACK_FAILS: "1" } });
+        assert.match(up.stderr, /pulumi stack select --create local failed/);
+        fs.writeFileSync(path.join(directory, "commands"), "");
+        const down = await upLocal("down");
+        assert.strictEqual(down.code, 0, down.stdout + down.stderr);
+        assert.match(down.stdout, /no stack local in .*: nothing to destroy/);
+        assert.ok(!commands().some((line) => line.startsWith("pulumi destroy")), commands().join("\n"));
+        assert.ok(commands().includes("kind delete cluster --name go-services"));
+    });
+
+    it("a Ctrl-C stops pulumi up through one SIGINT (its clean cancel) and says to run again", async () => {
+        // As a terminal does: SIGINT to up:local's whole process group. pulumi runs in a group of its own and gets it from up:local.
+        const child = spawn(path.join(projectRoot, "scripts", "up-local"), ["up"], {
+            env: { ...process.env, ...env, STANDIN_PULUMI_UP_WAITS: "1" },
+            detached: true,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+        const deadline = Date.now() + 45_000;
+        while (!fs.existsSync(path.join(directory, "pulumi-up-waits"))) {
+            assert.ok(Date.now() < deadline, `pulumi up never started:\n${stdout}\n${stderr}`);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        process.kill(-(child.pid ?? 0), "SIGINT");
+        assert.strictEqual(await exited, 1, stdout + stderr);
+        assert.strictEqual(fs.readFileSync(path.join(directory, "pulumi-signals"), "utf8"), "SIGINT\n", "pulumi got one SIGINT");
+        assert.match(stdout, /up:local: interrupted: pulumi up is cancelling the update \(Ctrl-C again stops it at once\)\n\^C received; cancelling\./);
+        assert.match(stderr, /up:local: error: interrupted: pulumi up stopped \(its output is above\); run npm run up:local again, it converges/);
     });
 
     it("names a port that is taken, and changes nothing", async () => {

@@ -5,8 +5,9 @@
  * have failed and why, and whether a `pulumi up` changed anything.
  */
 import * as fs from "fs";
+import * as path from "path";
 import type { StackFileConfig } from "./engine";
-import { projectName } from "./evaluate";
+import { projectName, projectRoot } from "./evaluate";
 
 /** The kind cluster up:local creates, and its registry (kind's local-registry guide). */
 export const kindCluster = "go-services";
@@ -82,23 +83,28 @@ export interface ClusterRequirement {
     readonly debianPackage: string;
 }
 
+/** The file listing what scripts/cluster up runs, by package: .ci/run reads the same file. */
+export const clusterPackagesFile = path.join(projectRoot, "scripts", "cluster-packages");
+
+/** Parses {@link clusterPackagesFile}: `<command or absolute path> <Debian package>` a line; # comments. */
+export function parseClusterRequirements(text: string): ClusterRequirement[] {
+    const requirements: ClusterRequirement[] = [];
+    for (const [index, raw] of text.split("\n").entries()) {
+        const line = raw.replace(/#.*/, "").trim();
+        if (line === "") {
+            continue;
+        }
+        const [needs, debianPackage, ...rest] = line.split(/\s+/);
+        if (needs === undefined || debianPackage === undefined || rest.length > 0) {
+            throw new Error(`${clusterPackagesFile}:${index + 1}: expected "<command or /path> <debian-package>", got "${raw}"`);
+        }
+        requirements.push({ needs, debianPackage });
+    }
+    return requirements;
+}
+
 /** What scripts/cluster up runs, by package (its usage names the same packages). */
-export const clusterRequirements: readonly ClusterRequirement[] = [
-    { needs: "etcd", debianPackage: "etcd-server" },
-    { needs: "containerd", debianPackage: "containerd" },
-    { needs: "ctr", debianPackage: "containerd" },
-    { needs: "runc", debianPackage: "runc" },
-    { needs: "/usr/lib/cni/bridge", debianPackage: "containernetworking-plugins" },
-    { needs: "iptables", debianPackage: "iptables" },
-    { needs: "conntrack", debianPackage: "conntrack" },
-    // kube-router, the cluster's NetworkPolicy engine, programs its sets with the ipset tool.
-    { needs: "ipset", debianPackage: "ipset" },
-    { needs: "podman", debianPackage: "podman" },
-    { needs: "openssl", debianPackage: "openssl" },
-    { needs: "curl", debianPackage: "curl" },
-    { needs: "ip", debianPackage: "iproute2" },
-    { needs: "ss", debianPackage: "iproute2" },
-];
+export const clusterRequirements: readonly ClusterRequirement[] = parseClusterRequirements(fs.readFileSync(clusterPackagesFile, "utf8"));
 
 /** The Debian packages to install for the requirements `present` says are missing, each once, in order. */
 export function missingPackages(present: (needs: string) => boolean): string[] {
@@ -164,7 +170,7 @@ export function namespaceOfConfig(config: StackFileConfig): string {
 
 /** What the diagnosis reads of a pod (`kubectl get pods -o json`). */
 export interface PodView {
-    readonly metadata: { readonly name: string; readonly labels?: Record<string, string>; readonly deletionTimestamp?: string };
+    readonly metadata: { readonly name: string; readonly uid?: string; readonly labels?: Record<string, string>; readonly deletionTimestamp?: string };
     readonly status?: {
         readonly phase?: string;
         readonly containerStatuses?: readonly {
@@ -202,11 +208,16 @@ export interface PodProblem {
     readonly crashed: boolean;
 }
 
-/** The pods of `pods` that have failed for good (not being deleted), with their service (app.kubernetes.io/name). */
-export function failedPods(pods: readonly PodView[]): PodProblem[] {
+/**
+ * The pods of `pods` that have failed for good (not being deleted), with their service
+ * (app.kubernetes.io/name). Pods whose uid is in `passedOver` are left out: while an update
+ * runs, those that were there before it (a crashing pod of an earlier run stays until the
+ * mended revision is Ready, since maxUnavailable is 0) say nothing about the update.
+ */
+export function failedPods(pods: readonly PodView[], passedOver: ReadonlySet<string> = new Set()): PodProblem[] {
     const problems: PodProblem[] = [];
     for (const pod of pods) {
-        if (pod.metadata.deletionTimestamp !== undefined) {
+        if (pod.metadata.deletionTimestamp !== undefined || (pod.metadata.uid !== undefined && passedOver.has(pod.metadata.uid))) {
             continue;
         }
         const service = pod.metadata.labels?.["app.kubernetes.io/name"] ?? pod.metadata.name;
@@ -257,4 +268,25 @@ export function processAlive(pid: number): boolean {
     } catch {
         return false;
     }
+}
+
+/** Whether a process group has a member that runs (not a zombie): a port-forward's kubectl can outlive its loop (Linux /proc). */
+export function groupAlive(pgid: number): boolean {
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) {
+            continue;
+        }
+        let stat: string;
+        try {
+            stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+        } catch {
+            continue; // gone meanwhile
+        }
+        // After "pid (comm) ": state, ppid, pgrp, ...
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (state !== "Z" && Number(pgrp) === pgid) {
+            return true;
+        }
+    }
+    return false;
 }

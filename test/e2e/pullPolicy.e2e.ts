@@ -12,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { runChecked } from "../../scripts/lib/command";
 import { evaluateStack, projectRoot } from "../../scripts/lib/evaluate";
+import { pushImage } from "../../scripts/lib/imagePush";
 import { clusterEnvironment, containerPid, getObject, kubectl, kubectlResult, PodState, podReady, waitNamespaceGone } from "./support/cluster";
 import { declaredObjects, declaredWorkloads } from "./support/deployments";
 import { httpGet } from "./support/http";
@@ -97,20 +98,7 @@ describe("e2e: a container restart with the registry down, under each image pull
         const hello = declaredWorkloads("dev", objects).find((workload) => workload.service === "hello");
         assert.ok(hello, "the dev stack has no hello Deployment");
         const built = (await buildServiceImages(["hello"])).images.get("hello")?.image ?? "";
-        const digestFile = path.join(directory, "digest");
-        await runChecked([
-            "podman",
-            "--runtime",
-            process.env.PODMAN_RUNTIME ?? "runc",
-            "push",
-            "--quiet",
-            "--tls-verify=false",
-            "--digestfile",
-            digestFile,
-            built,
-            `docker://${spare}/go-services/hello:pull-policy`,
-        ]);
-        const image = `${spare}/go-services/hello@${fs.readFileSync(digestFile, "utf8").trim()}`;
+        const image = `${spare}/go-services/hello@${await pushImage(built, `${spare}/go-services/hello:pull-policy`)}`;
 
         if ((await kubectlResult(["get", "namespace", namespace])).code === 0) {
             await kubectl(["delete", "namespace", namespace, "--wait=false"]);

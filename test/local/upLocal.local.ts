@@ -17,7 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { CommandResult, runChecked, runCommand } from "../../scripts/lib/command";
 import { projectRoot } from "../../scripts/lib/evaluate";
-import { processAlive } from "../../scripts/lib/localStack";
+import { groupAlive } from "../../scripts/lib/localStack";
 import { readDeployment } from "../engine/support/deployments";
 import { underLoad } from "../engine/support/load";
 import { podsOf } from "../e2e/support/cluster";
@@ -28,6 +28,8 @@ const version = "git-0000000";
 const services = ["hello", "quotes"];
 const clusterState = process.env.GO_SERVICES_CLUSTER_DIR ?? path.join(os.tmpdir(), "go-services-cluster");
 const figures: string[] = [];
+/** What the broken hello of the failure case says as it exits. */
+const crashMessage = "the test:local stand-in for a service that exits at start";
 
 let clone = "";
 
@@ -134,7 +136,7 @@ async function assertNothingLeft(forwardPids: readonly number[]): Promise<void> 
         "no kube-proxy or kubelet iptables rule",
     );
     for (const pid of forwardPids) {
-        assert.ok(!processAlive(pid), `port-forward ${pid} is stopped`);
+        assert.ok(!groupAlive(pid), `port-forward ${pid} (its loop and kubectl) is stopped`);
     }
     assert.ok(!fs.existsSync(path.join(clone, ".pulumi-local")), ".pulumi-local/ is removed");
     assert.strictEqual(await runChecked(["git", "-C", clone, "status", "--porcelain"]), "", "git status is clean");
@@ -144,6 +146,11 @@ function forwardPids(): number[] {
     const record = JSON.parse(fs.readFileSync(path.join(clone, ".pulumi-local", "run.json"), "utf8")) as { forwards: { pid: number }[] };
     return record.forwards.map((forward) => forward.pid);
 }
+
+// After both suites: how long each run took.
+after(function () {
+    process.stdout.write(`\n  figures:\n${figures.map((line) => `    ${line}`).join("\n")}\n`);
+});
 
 describe("npm run up:local in a fresh clone, on the project's own cluster", function () {
     before(async function () {
@@ -166,7 +173,6 @@ describe("npm run up:local in a fresh clone, on the project's own cluster", func
         if (clone !== "") {
             fs.rmSync(clone, { recursive: true, force: true });
         }
-        process.stdout.write(`\n  figures:\n${figures.map((line) => `    ${line}`).join("\n")}\n`);
     });
 
     it("1. up:local starts the cluster and deploys every service by digest; each printed URL answers", async function () {
@@ -189,6 +195,15 @@ describe("npm run up:local in a fresh clone, on the project's own cluster", func
         const source = fs.readFileSync(file, "utf8");
         assert.ok(source.includes('"hello, " + name,'), "the line to change");
         fs.writeFileSync(file, source.replace('"hello, " + name,', '"hello, " + name + "!",'));
+        try {
+            await changedHelloRolls();
+        } finally {
+            // The clone's git status must be clean for case 4, whatever happened here.
+            fs.writeFileSync(file, source);
+        }
+    });
+
+    async function changedHelloRolls(): Promise<void> {
         const before = new Map(await Promise.all(services.map(async (service) => [service, await readDeployment(namespace, service)] as const)));
         const { result, load } = await underLoad(namespace, "hello", version, () => npmRun("up:local", "up:local after a one-line change in hello"));
         assertOk(result, "up:local after the change");
@@ -206,8 +221,7 @@ describe("npm run up:local in a fresh clone, on the project's own cluster", func
         assert.ok(hello.metadata.generation > (before.get("hello")?.metadata.generation ?? Infinity), "hello rolled");
         assert.notStrictEqual(hello.spec.template.spec.containers[0]?.image, before.get("hello")?.spec.template.spec.containers[0]?.image);
         await checkServices(result.stdout, "hello, Podman!");
-        fs.writeFileSync(file, source);
-    });
+    }
 
     it("4. down:local stops the cluster and the URLs and leaves nothing behind; git status is clean", async function () {
         const pids = forwardPids();
@@ -238,19 +252,22 @@ describe("npm run up:local on a kube context the user names (the project's clust
     });
 
     it("a service that exits at start fails the run, naming the service, CrashLoopBackOff and its last log lines", async function () {
-        const stackFile = path.join(clone, "Pulumi.local.yaml");
-        const committed = fs.readFileSync(stackFile, "utf8");
-        fs.writeFileSync(stackFile, committed.replace(/(hello:\n\s+resources: nano\n\s+env:\n\s+LOG_LEVEL:) debug/, "$1 loud"));
-        assert.notStrictEqual(fs.readFileSync(stackFile, "utf8"), committed, "hello's LOG_LEVEL is made invalid");
-        const failed = await npmRun("up:local", "up:local with a service that exits at start", named());
-        fs.writeFileSync(stackFile, committed);
+        // A service that exits at start: an error returned before hello serves (configuration is checked
+        // before any resource, so a bad value would not reach the cluster).
+        const main = path.join(clone, "services", "hello", "cmd", "hello", "main.go");
+        const source = fs.readFileSync(main, "utf8");
+        const serve = "\treturn platform.Run(ctx, hello.Service(), args, getenv, stdout, stderr)\n";
+        assert.ok(source.includes(serve), "the line to break");
+        fs.writeFileSync(main, source.replace(serve, `\treturn fmt.Errorf("hello: cannot start: ${crashMessage}")\n${serve}`));
+        const failed = await npmRun("up:local", "up:local with a service that exits at start", named()).finally(() => fs.writeFileSync(main, source));
         assert.strictEqual(failed.code, 1, failed.stdout + failed.stderr);
         assert.match(failed.stdout.split("\n")[0] ?? "", /^up:local: deploying the local stack to kube context go-services-test: the kube context you named/);
         assert.match(
             failed.stderr,
-            /service hello: pod hello-[a-z0-9-]+ CrashLoopBackOff \(exit code \d+, \d+ restarts?\); its last log lines:\n[\s\S]*LOG_LEVEL/,
+            new RegExp(`service hello: pod hello-[a-z0-9-]+ CrashLoopBackOff \\(exit code 1, \\d+ restarts?\\); its last log lines:\n[\\s\\S]*${crashMessage}`),
+            failed.stdout + failed.stderr,
         );
-        assert.match(failed.stderr, /Fix the service and run npm run up:local again/);
+        assert.match(failed.stderr, /Fix the service and run npm run up:local again/, failed.stdout + failed.stderr);
     });
 
     it("the mended stack converges on the next run, and down:local leaves the named cluster running", async function () {
@@ -265,7 +282,7 @@ describe("npm run up:local on a kube context the user names (the project's clust
         const namespaceLookup = await runCommand(["kubectl", "get", "namespace", namespace]);
         assert.notStrictEqual(namespaceLookup.code, 0, `namespace ${namespace} is gone`);
         for (const pid of pids) {
-            assert.ok(!processAlive(pid), `port-forward ${pid} is stopped`);
+            assert.ok(!groupAlive(pid), `port-forward ${pid} (its loop and kubectl) is stopped`);
         }
         assert.ok(!fs.existsSync(path.join(clone, ".pulumi-local")));
         assert.strictEqual(await runChecked(["git", "-C", clone, "status", "--porcelain"]), "");
