@@ -71,7 +71,10 @@ function httpProbe(path: string, timing: ResolvedProbe): Probe {
         periodSeconds: timing.periodSeconds,
         timeoutSeconds: timing.timeoutSeconds,
         failureThreshold: timing.failureThreshold,
-        initialDelaySeconds: timing.initialDelaySeconds,
+        // Left out at 0, the API's default: Go clients drop a zero initialDelaySeconds (omitempty), so
+        // Argo Rollouts' controller, writing a Rollout back, removed it, and every apply put it back
+        // (a new generation of the Rollout on each `pulumi up`, found by the e2e second-apply test).
+        ...(timing.initialDelaySeconds > 0 ? { initialDelaySeconds: timing.initialDelaySeconds } : {}),
         successThreshold: 1,
     };
 }
