@@ -66,10 +66,15 @@ function readmeRows(root: string): Row[] {
     });
 }
 
-/** The commands of .ci/run's steps: what follows the step's quoted name on each `step "..."` line. */
+/**
+ * The commands of .ci/run's steps: what follows the step's quoted name on each `step "..."` line,
+ * and the bodies of the one-line functions `steps_at_once` runs (`name() { command; }`).
+ */
 function ciRunCommands(root: string): string[] {
     const run = fs.readFileSync(path.join(root, ".ci", "run"), "utf8");
-    return [...run.matchAll(/^step "[^"]*" (.+)$/gm)].flatMap((match) => (match[1] === undefined ? [] : [match[1]]));
+    const steps = [...run.matchAll(/^step "[^"]*" (.+)$/gm)].map((match) => match[1]);
+    const atOnce = [...run.matchAll(/^[a-z_0-9]+\(\) \{ (.+); \}$/gm)].map((match) => match[1]);
+    return [...steps, ...atOnce].filter((command) => command !== undefined);
 }
 
 /** Every way the workflows, the README's table and .ci/run disagree, one line each. */

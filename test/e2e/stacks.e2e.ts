@@ -44,6 +44,7 @@ import {
     expectedClusterChanges,
     forCluster,
     goDurationSeconds,
+    workloadSignature,
 } from "./support/deployments";
 import { serviceEndpoints, ServiceEndpoints, smokePath } from "./support/endpoints";
 import { Figures, LoadFigures } from "./support/figures";
@@ -152,6 +153,7 @@ function describeStack(
     autoscaled: readonly KubernetesObject[],
     images: () => StackImages,
     figures: Figures,
+    proven: Map<string, string>,
 ): void {
     const workloads = declaredWorkloads(stack, declared);
     const namespaceObject = declared.find((object) => object.kind === "Namespace");
@@ -262,6 +264,15 @@ function describeStack(
         });
 
         for (const workload of workloads) {
+            const signature = workloadSignature(workload, declared);
+            const provenBy = proven.get(signature);
+            if (provenBy !== undefined) {
+                // Same pods, Service and budget as a workload an earlier stack's suite ran: the
+                // same suite again would prove nothing new (local's services are dev's).
+                figures.note(`${stack}/${workload.service}`, `per-Deployment suite not repeated: the same pod template, Service and budget as ${provenBy}`);
+                continue;
+            }
+            proven.set(signature, `${stack}/${workload.service}`);
             describeWorkload(
                 stack,
                 namespace,
@@ -585,6 +596,8 @@ async function declareSuites(): Promise<void> {
             figures.report();
         });
 
+        // The workloads whose per-Deployment suite has run, by signature: "<stack>/<service>".
+        const proven = new Map<string, string>();
         for (const stack of stacks) {
             describeStack(
                 stack,
@@ -595,6 +608,7 @@ async function declareSuites(): Promise<void> {
                     return images;
                 },
                 figures,
+                proven,
             );
         }
     });

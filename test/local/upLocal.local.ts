@@ -10,6 +10,11 @@
  * 2. A kube context named (the project's cluster, started apart, standing in for a user's): a
  *    service that exits at start fails the run naming the service, CrashLoopBackOff and its last
  *    log line; the mended stack converges on the next run; down:local leaves the cluster running.
+ *    When the project's cluster already runs (CI's shared one, `scripts/cluster up`), this suite
+ *    uses it and leaves it running; otherwise it starts one and stops it at the end.
+ *
+ * Suite 1 needs the cluster stopped (up:local must start it); CI runs suite 2 on its shared
+ * cluster and suite 1 after that is down (`--grep`, .ci/run).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -233,21 +238,32 @@ describe("npm run up:local in a fresh clone, on the project's own cluster", func
 
 describe("npm run up:local on a kube context the user names (the project's cluster, started apart)", function () {
     let kubeconfig: string;
+    /** Whether this suite started the cluster (and so stops it). */
+    let started = false;
     const named = () => ({ GO_SERVICES_KUBE_CONTEXT: "go-services-test", KUBECONFIG: kubeconfig });
 
     before(async function () {
         clone = fs.mkdtempSync(path.join(os.tmpdir(), "up-local-clone-"));
         await runChecked(["git", "clone", "--quiet", projectRoot, clone]);
         await runChecked(["cp", "-al", path.join(projectRoot, "node_modules"), path.join(clone, "node_modules")]);
-        kubeconfig = (await runChecked([path.join(clone, "scripts", "cluster"), "up"])).trim().split("\n").pop() ?? "";
+        started = !/running \(pid/.test(await clusterStatus());
+        if (started) {
+            await runChecked([path.join(clone, "scripts", "cluster"), "up"]);
+        }
         await useClusterEnvironment();
+        kubeconfig = process.env.KUBECONFIG ?? "";
+        assert.ok(fs.existsSync(kubeconfig), `scripts/cluster env names no kubeconfig: ${kubeconfig}`);
+        const namespaceLookup = await runCommand(["kubectl", "get", "namespace", namespace]);
+        assert.notStrictEqual(namespaceLookup.code, 0, `namespace ${namespace} is already on the cluster: another run's (npm run down:local there first)`);
     });
 
     after(async function () {
         if (fs.existsSync(path.join(clone, ".pulumi-local"))) {
             await npmRun("down:local", "clean-up down:local", named());
         }
-        await runCommand([path.join(clone, "scripts", "cluster"), "down"]);
+        if (started) {
+            await runCommand([path.join(clone, "scripts", "cluster"), "down"]);
+        }
         fs.rmSync(clone, { recursive: true, force: true });
     });
 

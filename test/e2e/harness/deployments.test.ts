@@ -4,6 +4,7 @@
  * would notice any other change.
  */
 import * as assert from "assert";
+import { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import { evaluateStack } from "../../../scripts/lib/evaluate";
 import { KubernetesObject } from "../../../scripts/lib/manifests";
 import {
@@ -15,6 +16,7 @@ import {
     expectedClusterChanges,
     forCluster,
     goDurationSeconds,
+    workloadSignature,
 } from "../support/deployments";
 
 const pushed = (service: string): string => `localhost:5001/go-services/${service}@sha256:${"ab".repeat(32)}`;
@@ -99,5 +101,73 @@ describe("e2e harness: the objects the test cluster gets", function () {
         assert.strictEqual(goDurationSeconds("1m"), 60);
         assert.throws(() => goDurationSeconds("1h30m"), /not a duration the e2e tests read/);
         assert.throws(() => envValue(dev.container, "NOT_SET"), /sets no NOT_SET/);
+    });
+
+    it("gives a workload the signature of another only when the per-Deployment suite would run the same pods, Service and budget", () => {
+        const signatures = new Map<string, string>();
+        for (const [stack, objects] of stacks) {
+            for (const workload of declaredWorkloads(stack, objects)) {
+                signatures.set(`${stack}/${workload.service}`, workloadSignature(workload, objects));
+            }
+        }
+        // local's services are dev's, but for the namespace, the image and the instance and version labels.
+        assert.strictEqual(signatures.get("local/hello"), signatures.get("dev/hello"));
+        assert.strictEqual(signatures.get("local/quotes"), signatures.get("dev/quotes"));
+        assert.notStrictEqual(signatures.get("dev/hello"), signatures.get("dev/quotes"));
+        // prod's hello: more replicas, other resources, a budget.
+        assert.notStrictEqual(signatures.get("prod/hello"), signatures.get("dev/hello"));
+
+        const dev = stacks.get("dev") ?? [];
+        const [hello] = declaredWorkloads("dev", dev);
+        assert.ok(hello);
+        const changed = (change: (objects: KubernetesObject[]) => void): string => {
+            const copy = structuredClone(dev);
+            change(copy);
+            const workload = declaredWorkloads("dev", copy).find((candidate) => candidate.service === hello.service);
+            assert.ok(workload);
+            return workloadSignature(workload, copy);
+        };
+        const inDeployment = (change: (deployment: IDeployment) => void) => (objects: KubernetesObject[]) => {
+            change(
+                objects.find((object) => object.kind === "Deployment" && object.metadata.name === hello.deployment.metadata?.name) as unknown as IDeployment,
+            );
+        };
+        const container = (deployment: IDeployment) => deployment.spec?.template.spec?.containers[0];
+        const original = workloadSignature(hello, dev);
+        assert.strictEqual(
+            changed(inDeployment((deployment) => Object.assign(container(deployment) ?? {}, { image: "elsewhere@sha256:00" }))),
+            original,
+            "the image",
+        );
+        for (const [what, change] of [
+            ["a probe", inDeployment((deployment) => Object.assign(container(deployment)?.readinessProbe ?? {}, { periodSeconds: 1 }))],
+            ["a resource", inDeployment((deployment) => Object.assign(container(deployment)?.resources?.limits ?? {}, { memory: "1Gi" }))],
+            [
+                "the security context",
+                inDeployment((deployment) => Object.assign(container(deployment)?.securityContext ?? {}, { readOnlyRootFilesystem: false })),
+            ],
+            ["an env value", inDeployment((deployment) => container(deployment)?.env?.push({ name: "EXTRA", value: "1" }))],
+            ["the replicas", inDeployment((deployment) => Object.assign(deployment.spec ?? {}, { replicas: 5 }))],
+            [
+                "the Service's port",
+                (objects: KubernetesObject[]) => {
+                    const service = objects.find(
+                        (object) => object.kind === "Service" && object.metadata.name === hello.deployment.metadata?.name,
+                    ) as unknown as {
+                        spec: { ports: { port: number }[] };
+                    };
+                    assert.ok(service.spec.ports[0]);
+                    service.spec.ports[0].port = 81;
+                },
+            ],
+            [
+                "a budget",
+                (objects: KubernetesObject[]) => {
+                    objects.push({ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: hello.deployment.metadata?.name ?? "" } });
+                },
+            ],
+        ] as const) {
+            assert.notStrictEqual(changed(change), original, what);
+        }
     });
 });

@@ -8,7 +8,7 @@ import { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import { IContainer } from "kubernetes-models/v1/Container";
 import { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import { Evaluation } from "../../../scripts/lib/evaluate";
-import { KubernetesObject, kubernetesObjects, schemaErrors } from "../../../scripts/lib/manifests";
+import { KubernetesObject, kubernetesObjects, schemaErrors, sortKeys } from "../../../scripts/lib/manifests";
 
 /** A Deployment as the stack declares it. */
 export interface DeclaredWorkload {
@@ -125,4 +125,48 @@ export function goDurationSeconds(duration: string): number {
     }
     const units: Record<string, number> = { ms: 0.001, s: 1, m: 60 };
     return Number(match[1]) * (units[match[2] ?? "s"] ?? 1);
+}
+
+/** Labels whose values name the stack or the build, not how the pods run. */
+const stackNamingLabels = new Set(["app.kubernetes.io/instance", "app.kubernetes.io/version"]);
+
+/** A copy of `value` without the stack-naming labels, at any depth (labels, selectors, matchLabels). */
+function withoutStackNames(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(withoutStackNames);
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(
+            Object.entries(value)
+                .filter(([key]) => !stackNamingLabels.has(key))
+                .map(([key, item]) => [key, withoutStackNames(item)]),
+        );
+    }
+    return value;
+}
+
+/**
+ * What the per-Deployment suite of stacks.e2e.ts depends on, without what only names the stack
+ * or the build: the Deployment with its namespace, image and instance and version labels left
+ * out, the Service and the PodDisruptionBudget of the same name (or their absence), likewise.
+ * Two workloads with the same signature run the same pods behind the same Service under the
+ * same budget, so the suite's outcome for one is its outcome for the other.
+ */
+export function workloadSignature(workload: DeclaredWorkload, objects: readonly KubernetesObject[]): string {
+    const name = workload.deployment.metadata?.name;
+    const sameName = (kind: string): unknown => {
+        const object = objects.find((candidate) => candidate.kind === kind && candidate.metadata.name === name);
+        if (object === undefined) {
+            return null;
+        }
+        const { namespace, ...metadata } = object.metadata;
+        return withoutStackNames({ ...object, metadata });
+    };
+    const deployment = structuredClone(workload.deployment);
+    const { container } = onlyContainer(deployment, `Deployment ${name ?? ""}`);
+    delete container.image;
+    if (deployment.metadata) {
+        delete deployment.metadata.namespace;
+    }
+    return JSON.stringify(sortKeys([withoutStackNames(deployment), sameName("Service"), sameName("PodDisruptionBudget")]));
 }
