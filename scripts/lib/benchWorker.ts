@@ -62,8 +62,9 @@ async function main(): Promise<void> {
     const runs = runsOption(process.argv, 1);
     await timeOnce(10);
     const samples: BenchSample[] = [];
-    for (const services of benchSizes) {
-        for (let run = 0; run < runs; run++) {
+    // Round by round, every size in each, so that a change in the machine's load weighs on every size alike.
+    for (let run = 0; run < runs; run++) {
+        for (const services of benchSizes) {
             samples.push(await timeOnce(services));
         }
     }
