@@ -260,33 +260,32 @@ export function forwardPorts(services: readonly string[], base: number): Map<str
     return new Map(services.map((service, index) => [service, base + index]));
 }
 
+/** A process's state and process group from /proc/<pid>/stat (Linux); undefined when it is gone. */
+function processStat(pid: number | string): { readonly state: string; readonly pgrp: number } | undefined {
+    let stat: string;
+    try {
+        stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+        return undefined;
+    }
+    // After "pid (comm) ": state, ppid, pgrp, ...
+    const [state = "", , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state, pgrp: Number(pgrp) };
+}
+
 /** Whether a process runs: it exists and is not a zombie waiting for a parent to reap it (Linux /proc). */
 export function processAlive(pid: number): boolean {
-    try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        return !/^\d+ \(.*\) Z /s.test(stat);
-    } catch {
-        return false;
-    }
+    const stat = processStat(pid);
+    return stat !== undefined && stat.state !== "Z";
 }
 
 /** Whether a process group has a member that runs (not a zombie): a port-forward's kubectl can outlive its loop (Linux /proc). */
 export function groupAlive(pgid: number): boolean {
-    for (const entry of fs.readdirSync("/proc")) {
+    return fs.readdirSync("/proc").some((entry) => {
         if (!/^\d+$/.test(entry)) {
-            continue;
+            return false;
         }
-        let stat: string;
-        try {
-            stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-        } catch {
-            continue; // gone meanwhile
-        }
-        // After "pid (comm) ": state, ppid, pgrp, ...
-        const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        if (state !== "Z" && Number(pgrp) === pgid) {
-            return true;
-        }
-    }
-    return false;
+        const stat = processStat(entry);
+        return stat !== undefined && stat.state !== "Z" && stat.pgrp === pgid;
+    });
 }

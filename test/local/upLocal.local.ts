@@ -122,8 +122,9 @@ async function useClusterEnvironment(): Promise<void> {
     }
 }
 
-async function clusterStatus(): Promise<string> {
-    return (await runCommand([path.join(clone, "scripts", "cluster"), "status"])).stdout;
+/** What `scripts/cluster status` of `root` (the clone, by default) prints. */
+async function clusterStatus(root: string = clone): Promise<string> {
+    return (await runCommand([path.join(root, "scripts", "cluster"), "status"])).stdout;
 }
 
 /** What a stopped cluster must not leave behind. */
@@ -159,7 +160,7 @@ after(function () {
 
 describe("npm run up:local in a fresh clone, on the project's own cluster", function () {
     before(async function () {
-        if (/running \(pid/.test((await runCommand([path.join(projectRoot, "scripts", "cluster"), "status"])).stdout)) {
+        if (/running \(pid/.test(await clusterStatus(projectRoot))) {
             throw new Error("a test cluster is running: up:local must start its own (scripts/cluster down first)");
         }
         clone = fs.mkdtempSync(path.join(os.tmpdir(), "up-local-clone-"));

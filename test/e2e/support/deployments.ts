@@ -154,19 +154,17 @@ function withoutStackNames(value: unknown): unknown {
  */
 export function workloadSignature(workload: DeclaredWorkload, objects: readonly KubernetesObject[]): string {
     const name = workload.deployment.metadata?.name;
-    const sameName = (kind: string): unknown => {
-        const object = objects.find((candidate) => candidate.kind === kind && candidate.metadata.name === name);
-        if (object === undefined) {
-            return null;
-        }
+    // A copy without what names the stack: its namespace and the instance and version labels.
+    const unnamed = (object: KubernetesObject): KubernetesObject => {
         const { namespace, ...metadata } = object.metadata;
-        return withoutStackNames({ ...object, metadata });
+        return withoutStackNames({ ...object, metadata }) as KubernetesObject;
     };
-    const deployment = structuredClone(workload.deployment);
-    const { container } = onlyContainer(deployment, `Deployment ${name ?? ""}`);
-    delete container.image;
-    if (deployment.metadata) {
-        delete deployment.metadata.namespace;
-    }
-    return JSON.stringify(sortKeys([withoutStackNames(deployment), sameName("Service"), sameName("PodDisruptionBudget")]));
+    const sameName = (kind: string): KubernetesObject | null => {
+        const object = objects.find((candidate) => candidate.kind === kind && candidate.metadata.name === name);
+        return object === undefined ? null : unnamed(object);
+    };
+    // The Deployment as declared (declaredWorkloads read it from a schema-valid object), without its image.
+    const deployment = unnamed(workload.deployment as unknown as KubernetesObject) as unknown as IDeployment;
+    delete onlyContainer(deployment, `Deployment ${name ?? ""}`).container.image;
+    return JSON.stringify(sortKeys([deployment, sameName("Service"), sameName("PodDisruptionBudget")]));
 }
